@@ -1,0 +1,200 @@
+"""The import probe: runs on the *target* interpreter (any CPython/PyPy 3.8+), stdlib only.
+
+Never import anything from ``checker`` here: this file is executed as a script by the
+wheel's venv interpreter, in isolated mode (``-I``), with the checker's folder not on
+``sys.path``.
+
+Two modes:
+
+``_probe.py info``
+    print one JSON object describing the interpreter (version, extension suffixes, marker
+    environment, platform) and exit.
+
+``_probe.py run JOB.json``
+    import each module listed in the job, in order. The protocol goes to a private copy of
+    the original stdout, one JSON object per line::
+
+        {"event": "start", "module": "pkg.mod"}
+        {"event": "result", "module": "pkg.mod", "ok": true, ...}
+        {"event": "done"}
+
+    The module's own prints (Python ``print`` and C ``printf``) are redirected to stderr so
+    they can never corrupt the protocol. faulthandler writes the Python stack of a crash to
+    stderr, which the runner keeps for the report.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import importlib
+import importlib.machinery
+import json
+import os
+import platform
+import sys
+import sysconfig
+import time
+import traceback
+
+CIRCULAR_MARKER = "partially initialized module"
+MAX_FRAMES = 12
+
+
+def interpreter_info():
+    impl = sys.implementation
+    iver = impl.version
+    implementation_version = "{0.major}.{0.minor}.{0.micro}".format(iver)
+    if iver.releaselevel != "final":
+        implementation_version += iver.releaselevel[0] + str(iver.serial)
+    markers = {
+        "implementation_name": impl.name,
+        "implementation_version": implementation_version,
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "platform_python_implementation": platform.python_implementation(),
+        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "sys_platform": sys.platform,
+    }
+    libc = platform.libc_ver()
+    return {
+        "executable": sys.executable,
+        "base_executable": getattr(sys, "_base_executable", sys.executable),
+        "prefix": sys.prefix,
+        "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+        "version": platform.python_version(),
+        "version_info": list(sys.version_info[:3]),
+        "implementation": impl.name,
+        "cache_tag": impl.cache_tag,
+        "abiflags": getattr(sys, "abiflags", ""),
+        "soabi": sysconfig.get_config_var("SOABI"),
+        "ext_suffixes": list(importlib.machinery.EXTENSION_SUFFIXES),
+        "sysconfig_platform": sysconfig.get_platform(),
+        "sys_platform": sys.platform,
+        "machine": platform.machine(),
+        "pointer_bits": 8 * __import__("struct").calcsize("P"),
+        "libc": [libc[0], libc[1]],
+        "mac_ver": platform.mac_ver()[0],
+        "py_gil_disabled": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "markers": markers,
+    }
+
+
+def _frames(tb):
+    frames = []
+    for frame in traceback.extract_tb(tb)[-MAX_FRAMES:]:
+        frames.append([frame.filename, frame.lineno, frame.name, frame.line or ""])
+    return frames
+
+
+def _failure(exc, stage, parent=None):
+    info = {
+        "ok": False,
+        "stage": stage,
+        "parent": parent,
+        "exc_type": type(exc).__name__,
+        "exc_module": type(exc).__module__,
+        "message": str(exc),
+        "name": getattr(exc, "name", None) if isinstance(exc, ImportError) else None,
+        "frames": _frames(exc.__traceback__),
+    }
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None:
+        info["cause"] = "{}: {}".format(type(cause).__name__, cause)
+    return info
+
+
+def _partial_module(message):
+    """The module named in "... partially initialized module 'x' ...", if any."""
+    if CIRCULAR_MARKER not in message:
+        return None
+    rest = message.split(CIRCULAR_MARKER, 1)[1].strip()
+    if rest[:1] in ("'", '"'):
+        quote = rest[0]
+        end = rest.find(quote, 1)
+        if end > 0:
+            return rest[1:end]
+    return None
+
+
+def probe_module(name):
+    """Import ``name`` (its parents first, so a failure is attributed to the right file)."""
+    parts = name.split(".")
+    for i in range(1, len(parts)):
+        parent = ".".join(parts[:i])
+        if parent in sys.modules:
+            continue
+        try:
+            importlib.import_module(parent)
+        except BaseException as exc:  # noqa: BLE001 - the probe reports everything
+            return _failure(exc, "parent", parent)
+    try:
+        module = importlib.import_module(name)
+    except BaseException as exc:  # noqa: BLE001
+        first = _failure(exc, "module")
+        starter = _partial_module(str(exc))
+        if starter is None:
+            return first
+        try:
+            importlib.import_module(starter)
+            module = importlib.import_module(name)
+        except BaseException as retry_exc:  # noqa: BLE001
+            again = _failure(retry_exc, "module")
+            again["circular"] = starter
+            return again
+        return {
+            "ok": True,
+            "file": getattr(module, "__file__", None),
+            "note": "circular import when imported first; loads after importing {!r}".format(
+                starter
+            ),
+        }
+    return {"ok": True, "file": getattr(module, "__file__", None), "note": None}
+
+
+def run(job_path):
+    with open(job_path, encoding="utf-8") as handle:
+        job = json.load(handle)
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    faulthandler.enable(file=sys.stderr, all_threads=False)
+
+    def emit(obj):
+        protocol.write(json.dumps(obj) + "\n")
+        protocol.flush()
+
+    for name in job["modules"]:
+        emit({"event": "start", "module": name})
+        sys.stderr.write("\n[native-check] importing {}\n".format(name))
+        sys.stderr.flush()
+        started = time.perf_counter()
+        result = probe_module(name)
+        result["event"] = "result"
+        result["module"] = name
+        result["duration"] = round(time.perf_counter() - started, 6)
+        emit(result)
+    emit({"event": "done"})
+    protocol.close()
+    sys.stderr.flush()
+    # Skip interpreter finalization: a module's atexit hooks or threads must not turn a
+    # finished probe into a hang; every result has already been written.
+    os._exit(0)
+
+
+def main(argv):
+    if argv[:1] == ["info"]:
+        sys.stdout.write(json.dumps(interpreter_info()) + "\n")
+        return 0
+    if len(argv) == 2 and argv[0] == "run":
+        run(argv[1])
+        return 0
+    sys.stderr.write("usage: _probe.py info | run JOB.json\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

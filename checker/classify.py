@@ -1,0 +1,132 @@
+"""Turn a raw probe result into a ModuleResult with a kind from the closed list."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from checker.findings import ModuleResult
+
+log = logging.getLogger(__name__)
+
+# Loader messages, by platform. Each pattern's first group is the thing to name.
+_MISSING_LIBRARY = (
+    re.compile(r"([^\s:]+): cannot open shared object file"),  # glibc
+    re.compile(r"Error loading shared library ([^\s:]+)"),  # musl
+    re.compile(r"Library not loaded: (\S+)"),  # macOS dyld
+    re.compile(r"DLL load failed(?: while importing \w+)?: (The specified module could not be found)"),
+)
+_SYMBOL_VERSION = re.compile(r"version `([^']+)' not found(?: \(required by ([^)]+)\))?")
+_UNDEFINED_SYMBOL = (
+    re.compile(r"undefined symbol: (\S+)"),  # glibc
+    re.compile(r"Error relocating [^:]+: (\S+): symbol not found"),  # musl
+    re.compile(r"Symbol not found: (\S+)"),  # macOS
+    re.compile(r"DLL load failed(?: while importing \w+)?: (The specified procedure could not be found)"),
+)
+_INIT_MISMATCH = re.compile(r"does not define module export function \((\w+)\)")
+_CIRCULAR = "partially initialized module"
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    """What classification needs to know about the wheel beyond the raw result."""
+
+    declared: Collection[str]  # import names that Requires-Dist provides (from the folder)
+    requirement_names: Collection[str]  # canonical names of Requires-Dist on this target
+
+
+_SITE_PACKAGES = re.compile(r"[^\s'\"]*site-packages[\\/]")
+
+
+def _short(text: str) -> str:
+    """Paths inside the venv's site-packages, relative to it (they differ per machine)."""
+    return _SITE_PACKAGES.sub("", text)
+
+
+def last_frame(frames: list[list[Any]], ctx: ImportContext) -> str | None:
+    """The last traceback frame that is not importlib's own machinery."""
+    for filename, lineno, func, _line in reversed(frames):
+        if str(filename).startswith("<frozen") or "importlib" in str(filename):
+            continue
+        return f"{_short(str(filename))}:{lineno} in {func}"
+    return None
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _kind_of_import_error(message: str) -> tuple[str, str | None]:
+    match = _SYMBOL_VERSION.search(message)
+    if match:
+        return "symbol-version", match.group(1)
+    for pattern in _MISSING_LIBRARY:
+        match = pattern.search(message)
+        if match:
+            return "missing-library", match.group(1)
+    for pattern in _UNDEFINED_SYMBOL:
+        match = pattern.search(message)
+        if match:
+            return "undefined-symbol", match.group(1)
+    match = _INIT_MISMATCH.search(message)
+    if match:
+        return "init-mismatch", match.group(1)
+    if _CIRCULAR in message:
+        return "circular-import", None
+    return "exception", None
+
+
+def _missing_module_error(raw: dict[str, Any], ctx: ImportContext) -> str:
+    name = str(raw.get("name") or "?")
+    top = name.split(".", 1)[0]
+    if top in ctx.declared or top.lower().replace("_", "-") in ctx.requirement_names:
+        why = "declared in Requires-Dist but not importable"
+    else:
+        why = "not declared in Requires-Dist"
+    return f"No module named {name!r} ({why})"
+
+
+def classify(raw: dict[str, Any], file: str | None, ctx: ImportContext) -> ModuleResult:
+    """A ModuleResult for one raw probe result (see _probe.py and runner.py)."""
+    module = str(raw["module"])
+    duration = float(raw.get("duration") or 0.0)
+    if raw.get("ok"):
+        return ModuleResult(module, file, "ok", note=raw.get("note"), duration=duration)
+    if "timeout" in raw:
+        error = f"import did not finish within {raw['timeout']:g} s; the probe was killed"
+        return ModuleResult(module, file, "failed", "timeout", error, duration=duration)
+    if "crash" in raw:
+        tail = str(raw.get("stderr") or "")
+        fatal = next((ln.strip() for ln in tail.splitlines() if "Fatal Python error" in ln), "")
+        frame = next(
+            (
+                ln.strip()
+                for ln in tail.splitlines()
+                if ln.strip().startswith("File ") and "<frozen" not in ln and "_probe.py" not in ln
+            ),
+            "",
+        )
+        detail = "; ".join(part for part in (fatal, frame) if part)
+        error = f"the interpreter died ({raw['crash']}) while importing {module}"
+        error += f": {detail}" if detail else ""
+        return ModuleResult(module, file, "failed", "crash", error, duration=duration)
+    exc_type = str(raw.get("exc_type") or "Exception")
+    message = str(raw.get("message") or "")
+    where = last_frame(list(raw.get("frames") or []), ctx)
+    if raw.get("circular"):
+        kind = "circular-import"
+    elif exc_type == "ModuleNotFoundError":
+        kind, message = "missing-python-module", _missing_module_error(raw, ctx)
+    elif exc_type == "ImportError":
+        kind, _subject = _kind_of_import_error(message)
+    else:
+        kind = "exception"
+    error = f"{exc_type}: {_short(_first_line(message)) or '(no message)'}"
+    if raw.get("stage") == "parent":
+        error = f"importing parent package {raw.get('parent')!r} raised {error}"
+    if where:
+        error += f" (at {where})"
+    return ModuleResult(module, file, "failed", kind, error, note=raw.get("cause"), duration=duration)

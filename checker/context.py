@@ -1,0 +1,77 @@
+"""The run context: settings resolved against the target interpreter."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from checker.discover import default_packages_folder
+from checker.errors import SetupError
+from checker.fragment import Fingerprint
+from checker.interpreter import InterpreterInfo, query_interpreter, resolve_interpreter
+from checker.platforms import default_variant, platform_key
+from checker.settings import Settings
+from checker.whitelist import default_whitelist_path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    settings: Settings
+    interpreter: Path
+    info: InterpreterInfo
+    packages: Path
+    platform: str
+    variant: str
+    run_id: str
+
+    @property
+    def fragments_dir(self) -> Path:
+        return self.settings.report_dir / "fragments"
+
+    @property
+    def whitelist_path(self) -> Path:
+        return self.settings.whitelist or default_whitelist_path(
+            self.settings.project_dir, self.variant, self.platform
+        )
+
+    def venv_dir(self, session_id: str) -> Path:
+        return self.settings.work_dir / "venvs" / session_id
+
+    def sandbox_dir(self, session_id: str) -> Path:
+        return self.settings.work_dir / "sandbox" / session_id
+
+    def fingerprint(self, wheel_sha256: str) -> Fingerprint:
+        return Fingerprint(
+            wheel_sha256=wheel_sha256,
+            interpreter=str(self.interpreter),
+            python=self.info.version,
+            platform=self.platform,
+            variant=self.variant,
+        )
+
+
+def packages_folder(settings: Settings, interpreter: Path) -> Path:
+    return settings.packages or default_packages_folder(interpreter, settings.project_dir)
+
+
+def make_context(settings: Settings, interpreter_spec: str | None, run_id: str) -> RunContext:
+    """Resolve and ask the target interpreter; a setup problem is one clear SetupError."""
+    interpreter = resolve_interpreter(interpreter_spec)
+    info = query_interpreter(interpreter)
+    if not info.can_load_extensions:
+        raise SetupError(
+            f"interpreter {str(interpreter)!r} cannot load extension modules at all "
+            "(no extension suffixes: a statically linked build?); nothing native can import"
+        )
+    return RunContext(
+        settings=settings,
+        interpreter=interpreter,
+        info=info,
+        packages=packages_folder(settings, interpreter),
+        platform=settings.platform or platform_key(info.sys_platform, info.machine),
+        variant=settings.variant or default_variant(info),
+        run_id=run_id,
+    )

@@ -1,0 +1,97 @@
+"""The vocabulary of results: findings, module results and the closed list of kinds."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+# The closed list of failure kinds. README.md documents each; tests keep the two in sync.
+KINDS: dict[str, str] = {
+    # import stage
+    "missing-library": "a shared library the extension links against is not found",
+    "undefined-symbol": "the extension uses a symbol no loaded library defines",
+    "symbol-version": "a versioned symbol (GLIBC_2.x, ...) is newer than the system/tag allows",
+    "missing-python-module": "the import needs a Python module that is not installed",
+    "init-mismatch": "the file name and its PyInit_<name> export disagree",
+    "crash": "the import killed the interpreter (signal or fatal error)",
+    "timeout": "the import did not finish within the import timeout",
+    "circular-import": "a circular import that does not resolve in any order",
+    "exception": "the package's own code raised during import",
+    "interpreter": "the target interpreter cannot load extension modules at all",
+    # install stage
+    "missing-dependency": "a requirement has no wheel in the packages folder",
+    "incompatible-wheel": "the wheel's tags do not fit this interpreter/platform",
+    "install-error": "uv failed to create the venv or install the wheel for another reason",
+    # wheel integrity
+    "corrupt-wheel": "not a valid zip or not a valid wheel",
+    "integrity": "a file does not match RECORD, or an unsafe archive path",
+    # run bookkeeping
+    "no-fragment": "the wheel's probe session left no fresh result",
+}
+
+# Why a module was not imported (status "skipped"); not failures.
+SKIP_KINDS: dict[str, str] = {
+    "not-a-module": "a shared library without PyInit_<name>: loaded by ctypes/cffi, not imported",
+    "other-interpreter": "an extension built for another interpreter version",
+    "skip-pattern": "matched a configured skip-modules pattern",
+    "not-installed": "the wheel did not install, so nothing was imported",
+}
+
+# Pseudo-module names that key non-import findings in whitelists and reports.
+PSEUDO_MODULES: dict[str, str] = {
+    "install": "venv creation and offline install (missing-dependency, incompatible-wheel, ...)",
+    "integrity": "zip, wheel metadata and RECORD checks (corrupt-wheel, integrity)",
+    "fragment": "the wheel's probe session left no fresh fragment (no-fragment)",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A failure that is not an import result: install, integrity, static audit, ..."""
+
+    stage: str  # "install" | "integrity" | "static" | "run"
+    module: str  # whitelist key: a module name or a PSEUDO_MODULES name
+    kind: str
+    error: str
+    file: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            stage=str(data["stage"]),
+            module=str(data["module"]),
+            kind=str(data["kind"]),
+            error=str(data["error"]),
+            file=data.get("file"),
+        )
+
+
+@dataclass(frozen=True)
+class ModuleResult:
+    """One extension module of a wheel and what importing it did."""
+
+    module: str
+    file: str | None  # path inside site-packages
+    status: str  # "ok" | "failed" | "skipped"
+    kind: str | None = None
+    error: str | None = None
+    note: str | None = None
+    duration: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModuleResult:
+        return cls(
+            module=str(data["module"]),
+            file=data.get("file"),
+            status=str(data["status"]),
+            kind=data.get("kind"),
+            error=data.get("error"),
+            note=data.get("note"),
+            duration=float(data.get("duration") or 0.0),
+        )

@@ -1,0 +1,137 @@
+"""The per-wheel result a probe session writes and the aggregate reads (atomic JSON files)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checker import __version__
+from checker.atomic import write_json_atomic
+from checker.errors import InputFileError
+from checker.findings import Finding, ModuleResult
+
+log = logging.getLogger(__name__)
+
+FRAGMENT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a fragment's result depends on; another value means another check."""
+
+    wheel_sha256: str
+    interpreter: str
+    python: str
+    platform: str
+    variant: str
+    checker_version: str = __version__
+
+    def digest(self) -> str:
+        text = json.dumps(self.__dict__, sort_keys=True)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Fragment:
+    wheel: str
+    project: str | None
+    version: str | None
+    sha256: str
+    size: int
+    run_id: str
+    fingerprint: str
+    python: str
+    interpreter: str
+    platform: str
+    variant: str
+    duration: float
+    install: str  # "ok" | "failed" | "skipped"
+    findings: tuple[Finding, ...] = ()
+    modules: tuple[ModuleResult, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fragment_version": FRAGMENT_VERSION,
+            "checker_version": __version__,
+            "wheel": self.wheel,
+            "project": self.project,
+            "version": self.version,
+            "sha256": self.sha256,
+            "size": self.size,
+            "run_id": self.run_id,
+            "fingerprint": self.fingerprint,
+            "python": self.python,
+            "interpreter": self.interpreter,
+            "platform": self.platform,
+            "variant": self.variant,
+            "duration": round(self.duration, 6),
+            "install": self.install,
+            "findings": [f.to_json() for f in self.findings],
+            "modules": [m.to_json() for m in self.modules],
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Fragment:
+        if data.get("fragment_version") != FRAGMENT_VERSION:
+            raise ValueError(f"fragment_version {data.get('fragment_version')!r} is not supported")
+        return cls(
+            wheel=str(data["wheel"]),
+            project=data.get("project"),
+            version=data.get("version"),
+            sha256=str(data["sha256"]),
+            size=int(data["size"]),
+            run_id=str(data["run_id"]),
+            fingerprint=str(data["fingerprint"]),
+            python=str(data["python"]),
+            interpreter=str(data["interpreter"]),
+            platform=str(data["platform"]),
+            variant=str(data["variant"]),
+            duration=float(data["duration"]),
+            install=str(data["install"]),
+            findings=tuple(Finding.from_json(f) for f in data.get("findings", [])),
+            modules=tuple(ModuleResult.from_json(m) for m in data.get("modules", [])),
+            extra=dict(data.get("extra") or {}),
+        )
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    hasher = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            hasher.update(chunk)
+            size += len(chunk)
+    return hasher.hexdigest(), size
+
+
+def fragment_path(folder: Path, wheel_filename: str) -> Path:
+    return folder / f"{wheel_filename}.json"
+
+
+def write_fragment(folder: Path, fragment: Fragment) -> Path:
+    """Write atomically: the aggregate never reads half a fragment."""
+    return write_json_atomic(fragment_path(folder, fragment.wheel), fragment.to_json(), sort_keys=True)
+
+
+def read_fragment(path: Path) -> Fragment | None:
+    """The fragment at ``path``; None if there is none. A damaged one is an InputFileError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read fragment: {exc}") from None
+    try:
+        return Fragment.from_json(json.loads(text))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputFileError(f"{path}: not a valid fragment: {exc}") from None
+
+
+def remove_fragment(folder: Path, wheel_filename: str) -> None:
+    fragment_path(folder, wheel_filename).unlink(missing_ok=True)

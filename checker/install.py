@@ -1,0 +1,107 @@
+"""A fresh uv venv per wheel and an offline install from the packages folder."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from checker.errors import SetupError
+from checker.findings import Finding
+
+log = logging.getLogger(__name__)
+
+_TAIL_LINES = 12
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    python: Path | None  # the venv's interpreter, None when the install failed
+    finding: Finding | None
+    duration: float
+    log: str
+
+
+def find_uv() -> str:
+    """The uv binary: $UV, the ``uv`` package next to nox, or PATH."""
+    explicit = os.environ.get("UV")
+    if explicit:
+        return explicit
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        pass
+    found = shutil.which("uv")
+    if found is None:
+        raise SetupError("uv is not installed (pip install uv) and $UV is not set")
+    return found
+
+
+def uv_environment() -> dict[str, str]:
+    """The environment for uv: never download a Python, no progress bars in logs."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env["UV_NO_PROGRESS"] = "1"
+    return env
+
+
+def venv_python(venv: Path) -> Path:
+    if sys.platform == "win32":
+        return venv / "Scripts" / "python.exe"
+    return venv / "bin" / "python"
+
+
+def _condense(output: str) -> str:
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    return "\n".join(lines[-_TAIL_LINES:])
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    log.debug("running %s", " ".join(command))
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        env=uv_environment(),
+        check=False,
+    )
+
+
+def create_venv(uv: str, interpreter: Path, venv: Path) -> None:
+    """A fresh venv at ``venv`` (an old one there is removed first)."""
+    if venv.exists():
+        shutil.rmtree(venv)
+    proc = _run(
+        [uv, "venv", "--quiet", "--no-config", "--no-project", "--no-python-downloads",
+         "--python", str(interpreter), str(venv)]
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise SetupError(
+            f"uv could not create a venv with {str(interpreter)!r}: {_condense(proc.stderr)}"
+        )
+
+
+def install_wheel(uv: str, interpreter: Path, venv: Path, wheel: Path, packages: Path) -> InstallResult:
+    """Create the venv and install ``wheel`` with its dependencies from ``packages`` only."""
+    started = time.perf_counter()
+    create_venv(uv, interpreter, venv)
+    python = venv_python(venv)
+    proc = _run(
+        [uv, "pip", "install", "--no-config", "--offline", "--no-index", "--no-build",
+         "--find-links", str(packages), "--python", str(python), str(wheel)]
+    )  # fmt: skip
+    duration = time.perf_counter() - started
+    output = _condense(proc.stderr + proc.stdout)
+    if proc.returncode == 0:
+        return InstallResult(python, None, duration, output)
+    finding = Finding("install", "install", "install-error", f"uv pip install failed: {output}")
+    return InstallResult(None, finding, duration, output)

@@ -1,0 +1,115 @@
+"""RECORD and archive-path checks: every byte is what RECORD says, nothing lands outside."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import logging
+import posixpath
+import stat
+import zipfile
+import zlib
+
+from checker.findings import Finding
+from checker.wheel import WheelContents
+
+log = logging.getLogger(__name__)
+
+# Files that RECORD lists without a hash, or that may be absent from RECORD (PEP 376/491).
+_UNHASHED = ("RECORD", "RECORD.jws", "RECORD.p7s")
+_WEAK_HASHES = frozenset({"md5", "sha1"})
+_CHUNK = 1 << 20
+
+
+def _finding(message: str, file: str | None) -> Finding:
+    return Finding("integrity", "integrity", "integrity", message, file)
+
+
+def unsafe_path_findings(names: tuple[str, ...]) -> list[Finding]:
+    """Absolute paths, drive letters, backslashes and ``..`` segments are refused."""
+    findings = []
+    for name in names:
+        if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+            findings.append(_finding(f"absolute archive path {name!r}", name))
+        elif "\\" in name:
+            findings.append(_finding(f"archive path with a backslash {name!r}", name))
+        elif ".." in name.split("/") or posixpath.normpath(name).startswith("../"):
+            findings.append(_finding(f"archive path escapes the install folder {name!r}", name))
+    return findings
+
+
+def symlink_findings(contents: WheelContents) -> list[Finding]:
+    findings = []
+    for info in contents.zip.infolist():
+        mode = info.external_attr >> 16
+        if info.create_system == 3 and stat.S_ISLNK(mode):
+            findings.append(_finding(f"symbolic link in archive {info.filename!r}", info.filename))
+    return findings
+
+
+def _digest(contents: WheelContents, member: str, algorithm: str) -> tuple[str, int]:
+    hasher = hashlib.new(algorithm)
+    size = 0
+    with contents.zip.open(member) as handle:
+        while chunk := handle.read(_CHUNK):
+            hasher.update(chunk)
+            size += len(chunk)
+    return base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode("ascii"), size
+
+
+def record_findings(contents: WheelContents) -> list[Finding]:
+    """Every member's hash and size against RECORD, and RECORD against the members."""
+    record_name = f"{contents.dist_info}/RECORD"
+    text = contents.zip.read(record_name).decode("utf-8")
+    members = {n for n in contents.names if not n.endswith("/")}
+    listed: set[str] = set()
+    findings: list[Finding] = []
+    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row:
+            continue
+        if len(row) != 3:
+            findings.append(_finding(f"{record_name} line {lineno}: malformed row {row!r}", None))
+            continue
+        path, hash_field, size_field = row
+        listed.add(path)
+        if path not in members:
+            findings.append(_finding(f"RECORD lists {path!r}, which is not in the archive", path))
+            continue
+        if not hash_field:
+            if posixpath.basename(path) not in _UNHASHED or not path.startswith(
+                contents.dist_info + "/"
+            ):
+                findings.append(_finding(f"RECORD has no hash for {path!r}", path))
+            continue
+        algorithm, _, expected = hash_field.partition("=")
+        if algorithm in _WEAK_HASHES or algorithm not in hashlib.algorithms_guaranteed:
+            findings.append(_finding(f"RECORD uses hash {algorithm!r} for {path!r}", path))
+            continue
+        actual, size = _digest(contents, path, algorithm)
+        if actual != expected:
+            findings.append(
+                _finding(f"{path!r} does not match its RECORD hash (modified after build)", path)
+            )
+        elif size_field and size_field != str(size):
+            findings.append(
+                _finding(f"{path!r} is {size} bytes, RECORD says {size_field}", path)
+            )
+    for path in sorted(members - listed):
+        if path.startswith(contents.dist_info + "/") and posixpath.basename(path) in _UNHASHED:
+            continue
+        findings.append(_finding(f"{path!r} is in the archive but not in RECORD", path))
+    return findings
+
+
+def integrity_findings(contents: WheelContents) -> list[Finding]:
+    """All integrity checks of an opened wheel; empty when it is intact."""
+    unsafe = unsafe_path_findings(contents.names) + symlink_findings(contents)
+    try:
+        return unsafe + record_findings(contents)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        return [*unsafe, _finding(f"{contents.dist_info}/RECORD is unreadable: {exc}", None)]
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        name = contents.path.name
+        return [*unsafe, Finding("integrity", "integrity", "corrupt-wheel", f"{name}: {exc}")]

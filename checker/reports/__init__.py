@@ -1,0 +1,1 @@
+"""Renderers of the report model. They read ``verdict.Report``; they never judge."""

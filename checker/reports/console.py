@@ -1,0 +1,50 @@
+"""The summary a person reads at a glance: counts, then each failure with its reason."""
+
+from __future__ import annotations
+
+import json
+
+from checker.verdict import Report
+
+_WIDTH = 100
+
+
+def _clip(text: str, width: int = _WIDTH) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def render_console(report: Report) -> str:
+    counts = report.counts()
+    lines = [
+        f"native-import-checker: {len(report.wheels)} wheel(s) on {report.platform}, "
+        f"{report.variant} ({report.interpreter})",
+        f"  passed {counts['passed']}, whitelisted {counts['whitelisted']}, "
+        f"failed {counts['failed']}",
+    ]
+    failed = [w for w in report.wheels if w.status == "failed"]
+    if failed:
+        lines += ["", "Failures:"]
+        for wheel in failed:
+            lines.append(f"  {wheel.wheel}")
+            for module, kind, error, status in wheel.failures():
+                if status == "failed":
+                    lines.append(f"    {module}: [{kind}] {_clip(error)}")
+    whitelisted = [w for w in report.wheels if w.status != "passed" and w.status != "failed"]
+    if whitelisted:
+        lines += ["", "Whitelisted (known errors):"]
+        for wheel in whitelisted:
+            names = sorted({m for m, _k, _e, s in wheel.failures() if s == "whitelisted"})
+            lines.append(f"  {wheel.wheel}: {', '.join(names)}")
+    if report.unused_whitelist:
+        where = report.whitelist_path or "the whitelist"
+        strict = " (fails the run: strict whitelist)" if report.strict_whitelist else ""
+        lines += ["", f"Stale whitelist entries in {where}{strict}:"]
+        for entry in report.unused_whitelist:
+            lines.append(f"  {entry.wheel_key} / {entry.module}: {entry.pattern!r} matched nothing")
+    if report.snippet:
+        lines += ["", "To accept these failures as known, add to the whitelist:"]
+        lines += ["  " + line for line in json.dumps(report.snippet, indent=2).splitlines()]
+    verdict = "FAILED" if report.exit_code else "OK"
+    lines += ["", f"Result: {verdict}"]
+    return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""report.json: the versioned, schema-checked form of the report model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from checker import __version__
+from checker.atomic import write_json_atomic
+from checker.verdict import SCHEMA_VERSION, CheckedFinding, CheckedModule, Report, WheelVerdict
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "report.schema.json"
+
+
+def _entry(entry: Any) -> dict[str, str] | None:
+    if entry is None:
+        return None
+    return {"wheel_key": entry.wheel_key, "module": entry.module, "pattern": entry.pattern}
+
+
+def _module(item: CheckedModule) -> dict[str, Any]:
+    r = item.result
+    return {
+        "module": r.module,
+        "file": r.file,
+        "status": item.status,
+        "kind": r.kind,
+        "error": r.error,
+        "note": r.note,
+        "duration": round(r.duration, 6),
+        "whitelist": _entry(item.whitelist),
+    }
+
+
+def _finding(item: CheckedFinding) -> dict[str, Any]:
+    f = item.finding
+    return {
+        "stage": f.stage,
+        "module": f.module,
+        "kind": f.kind,
+        "error": f.error,
+        "file": f.file,
+        "status": item.status,
+        "whitelist": _entry(item.whitelist),
+    }
+
+
+def _wheel(verdict: WheelVerdict) -> dict[str, Any]:
+    return {
+        "wheel": verdict.wheel,
+        "project": verdict.project,
+        "version": verdict.version,
+        "status": verdict.status,
+        "install": verdict.install,
+        "duration": round(verdict.duration, 6),
+        "modules": [_module(m) for m in verdict.modules],
+        "findings": [_finding(f) for f in verdict.findings],
+        **({"details": dict(verdict.extra)} if verdict.extra else {}),
+    }
+
+
+def report_to_json(report: Report) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "checker_version": __version__,
+        "platform": report.platform,
+        "variant": report.variant,
+        "python": report.python,
+        "interpreter": report.interpreter,
+        "whitelist_path": report.whitelist_path,
+        "exit_code": report.exit_code,
+        "summary": {**report.counts(), "total": len(report.wheels)},
+        "wheels": [_wheel(w) for w in report.wheels],
+        "unused_whitelist": [_entry(e) for e in report.unused_whitelist],
+        "whitelist_snippet": report.snippet,
+    }
+
+
+def write_json_report(report: Report, folder: Path) -> Path:
+    """Write ``report.json`` atomically into ``folder``."""
+    return write_json_atomic(folder / "report.json", report_to_json(report))

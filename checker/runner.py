@@ -1,0 +1,202 @@
+"""Drive the probe in the wheel's venv: sandboxed environment, crash and timeout recovery."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from checker.interpreter import PROBE_SCRIPT
+
+log = logging.getLogger(__name__)
+
+# Passed through to the probe unchanged; everything else is dropped (see README).
+PASS_THROUGH_ENV = (
+    "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "SYSTEMDRIVE", "WINDIR",
+    "COMSPEC", "PATHEXT", "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE",
+)  # fmt: skip
+_STDERR_TAIL = 20
+_MARKER = "[native-check] importing "
+_NTSTATUS = {
+    0xC0000005: "access violation",
+    0xC00000FD: "stack overflow",
+    0xC0000409: "stack buffer overrun",
+    0xC000001D: "illegal instruction",
+    0xC0000135: "DLL not found",
+    0xC0000139: "entry point not found",
+    0x40000015: "abort",
+}
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """Throw-away folders of one probe: HOME, temp and an empty working directory."""
+
+    root: Path
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+    @property
+    def cwd(self) -> Path:
+        return self.root / "cwd"
+
+    def create(self) -> None:
+        for folder in (self.home, self.tmp, self.cwd, self.home / ".config", self.home / ".cache"):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def environment(self, keep: Sequence[str] = ()) -> dict[str, str]:
+        env = {k: os.environ[k] for k in (*PASS_THROUGH_ENV, *keep) if k in os.environ}
+        home, tmp = str(self.home), str(self.tmp)
+        env.update(
+            HOME=home,
+            USERPROFILE=home,
+            APPDATA=str(self.home / "AppData" / "Roaming"),
+            LOCALAPPDATA=str(self.home / "AppData" / "Local"),
+            XDG_CONFIG_HOME=str(self.home / ".config"),
+            XDG_CACHE_HOME=str(self.home / ".cache"),
+            XDG_DATA_HOME=str(self.home / ".local" / "share"),
+            XDG_STATE_HOME=str(self.home / ".local" / "state"),
+            XDG_RUNTIME_DIR=tmp,
+            MPLCONFIGDIR=str(self.home / ".matplotlib"),
+            MPLBACKEND="Agg",
+            TMPDIR=tmp,
+            TEMP=tmp,
+            TMP=tmp,
+        )
+        return env
+
+
+def signal_name(returncode: int) -> str:
+    """Readable cause of a probe's death from its exit status."""
+    if returncode < 0:
+        try:
+            return signal.Signals(-returncode).name
+        except ValueError:
+            return f"signal {-returncode}"
+    code = returncode & 0xFFFFFFFF
+    if code in _NTSTATUS:
+        return f"{_NTSTATUS[code]} (0x{code:08X})"
+    return f"exit status {returncode}"
+
+
+def _stderr_tail(path: Path, module: str) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    marker = f"{_MARKER}{module}\n"
+    if marker in text:
+        text = text.rsplit(marker, 1)[1]
+    lines = [line for line in text.splitlines() if line.strip()]
+    return "\n".join(lines[-_STDERR_TAIL:])
+
+
+def _reader(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    try:
+        if sys.platform != "win32":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    except OSError:
+        pass
+    proc.wait()
+
+
+def _run_batch(
+    python: Path, modules: Sequence[str], sandbox: Sandbox, timeout: float, keep: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Import ``modules`` in one process; return results for a prefix of them (>= 1)."""
+    job = sandbox.tmp / "probe-job.json"
+    job.write_text(json.dumps({"modules": list(modules)}), encoding="utf-8")
+    stderr_path = sandbox.root / "probe-stderr.log"
+    results: list[dict[str, Any]] = []
+    current: str | None = None
+    with stderr_path.open("w", encoding="utf-8") as stderr:
+        proc = subprocess.Popen(
+            [str(python), "-I", str(PROBE_SCRIPT), "run", str(job)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            cwd=sandbox.cwd,
+            env=sandbox.environment(keep),
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=sys.platform != "win32",
+        )
+        assert proc.stdout is not None
+        lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=_reader, args=(proc.stdout, lines), daemon=True).start()
+        while True:
+            try:
+                line = lines.get(timeout=timeout)
+            except queue.Empty:
+                _kill(proc)
+                name = current or modules[len(results)]
+                results.append({"module": name, "ok": False, "timeout": timeout})
+                return results
+            if line is None:
+                returncode = proc.wait()
+                if len(results) < len(modules):
+                    name = current or modules[len(results)]
+                    tail = _stderr_tail(stderr_path, name)
+                    cause = signal_name(returncode)
+                    results.append({"module": name, "ok": False, "crash": cause, "stderr": tail})
+                return results
+            try:
+                event = json.loads(line)
+            except ValueError:
+                log.debug("ignoring probe output %r", line)
+                continue
+            if event.get("event") == "start":
+                current = event["module"]
+            elif event.get("event") == "result":
+                results.append(event)
+                current = None
+            elif event.get("event") == "done":
+                proc.wait()
+                return results
+
+
+def run_probe(
+    python: Path,
+    modules: Sequence[str],
+    sandbox: Sandbox,
+    *,
+    timeout: float,
+    isolate: str = "wheel",
+    keep_env: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """One raw result per module, in order, whatever the modules do to the process."""
+    sandbox.create()
+    remaining = list(modules)
+    results: list[dict[str, Any]] = []
+    while remaining:
+        batch = remaining if isolate == "wheel" else remaining[:1]
+        done = _run_batch(python, batch, sandbox, timeout, keep_env)
+        results.extend(done)
+        remaining = remaining[len(done) :]
+        if done and ("crash" in done[-1] or "timeout" in done[-1]) and remaining:
+            log.info("probe restarted after %s; %d module(s) left", done[-1]["module"], len(remaining))
+    return results

@@ -1,0 +1,174 @@
+"""Fragments + whitelist -> the report model and the exit code. Reports only read this."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from checker.errors import EXIT_FINDINGS, EXIT_OK
+from checker.findings import Finding, ModuleResult
+from checker.fragment import Fragment
+from checker.whitelist import Entry, Whitelist, snippet
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+# A wheel without a fresh result is never a pass, whatever the whitelist says.
+NEVER_WHITELISTED = frozenset({"no-fragment"})
+
+
+@dataclass(frozen=True)
+class CheckedModule:
+    result: ModuleResult
+    status: str  # ok | failed | whitelisted | skipped
+    whitelist: Entry | None
+
+
+@dataclass(frozen=True)
+class CheckedFinding:
+    finding: Finding
+    status: str  # failed | whitelisted
+    whitelist: Entry | None
+
+
+@dataclass(frozen=True)
+class WheelVerdict:
+    wheel: str
+    project: str | None
+    version: str | None
+    status: str  # passed | failed | whitelisted
+    install: str
+    duration: float
+    modules: tuple[CheckedModule, ...]
+    findings: tuple[CheckedFinding, ...]
+    extra: Mapping[str, Any]
+
+    def failures(self) -> list[tuple[str, str, str, str]]:
+        """(module, kind, error, status) of every failed or whitelisted item."""
+        items = [
+            (f.finding.module, f.finding.kind, f.finding.error, f.status) for f in self.findings
+        ]
+        items += [
+            (m.result.module, m.result.kind or "", m.result.error or "", m.status)
+            for m in self.modules
+            if m.status in ("failed", "whitelisted")
+        ]
+        return items
+
+
+@dataclass(frozen=True)
+class Report:
+    platform: str
+    variant: str
+    python: str
+    interpreter: str
+    whitelist_path: str | None
+    strict_whitelist: bool
+    wheels: tuple[WheelVerdict, ...]
+    unused_whitelist: tuple[Entry, ...]
+    snippet: dict[str, dict[str, str]]
+
+    @property
+    def exit_code(self) -> int:
+        failed = any(w.status == "failed" for w in self.wheels)
+        stale = self.strict_whitelist and bool(self.unused_whitelist)
+        return EXIT_FINDINGS if failed or stale else EXIT_OK
+
+    def counts(self) -> dict[str, int]:
+        result = {"passed": 0, "failed": 0, "whitelisted": 0}
+        for wheel in self.wheels:
+            result[wheel.status] += 1
+        return result
+
+
+def _check_modules(
+    wheel: str, modules: Sequence[ModuleResult], whitelist: Whitelist
+) -> list[CheckedModule]:
+    checked = []
+    for module in modules:
+        if module.status != "failed":
+            checked.append(CheckedModule(module, module.status, None))
+            continue
+        entry = whitelist.match(wheel, module.module, module.error or "")
+        checked.append(CheckedModule(module, "whitelisted" if entry else "failed", entry))
+    return checked
+
+
+def _check_findings(
+    wheel: str, findings: Sequence[Finding], whitelist: Whitelist
+) -> list[CheckedFinding]:
+    checked = []
+    for finding in findings:
+        entry = None
+        if finding.kind not in NEVER_WHITELISTED:
+            entry = whitelist.match(wheel, finding.module, finding.error)
+        checked.append(CheckedFinding(finding, "whitelisted" if entry else "failed", entry))
+    return checked
+
+
+def judge_wheel(fragment: Fragment, whitelist: Whitelist) -> WheelVerdict:
+    modules = _check_modules(fragment.wheel, fragment.modules, whitelist)
+    findings = _check_findings(fragment.wheel, fragment.findings, whitelist)
+    statuses = {m.status for m in modules} | {f.status for f in findings}
+    if "failed" in statuses:
+        status = "failed"
+    elif "whitelisted" in statuses:
+        status = "whitelisted"
+    else:
+        status = "passed"
+    return WheelVerdict(
+        wheel=fragment.wheel,
+        project=fragment.project,
+        version=fragment.version,
+        status=status,
+        install=fragment.install,
+        duration=fragment.duration,
+        modules=tuple(modules),
+        findings=tuple(findings),
+        extra=fragment.extra,
+    )
+
+
+def missing_fragment(wheel: str, reason: str) -> Fragment:
+    """A stand-in for a wheel whose session left no fresh fragment: never a pass."""
+    finding = Finding("run", "fragment", "no-fragment", reason)
+    return Fragment(
+        wheel=wheel, project=None, version=None, sha256="", size=0, run_id="", fingerprint="",
+        python="", interpreter="", platform="", variant="", duration=0.0, install="skipped",
+        findings=(finding,),
+    )  # fmt: skip
+
+
+def build_report(
+    fragments: Sequence[Fragment],
+    whitelist: Whitelist,
+    *,
+    platform: str,
+    variant: str,
+    python: str,
+    interpreter: str,
+    strict_whitelist: bool,
+) -> Report:
+    verdicts = [judge_wheel(f, whitelist) for f in sorted(fragments, key=lambda f: f.wheel)]
+    used = [m.whitelist for v in verdicts for m in v.modules if m.whitelist]
+    used += [f.whitelist for v in verdicts for f in v.findings if f.whitelist]
+    unused = whitelist.unused(used, [v.wheel for v in verdicts])
+    new = [
+        (v.wheel, module, error)
+        for v in verdicts
+        for module, kind, error, status in v.failures()
+        if status == "failed" and kind not in NEVER_WHITELISTED
+    ]
+    return Report(
+        platform=platform,
+        variant=variant,
+        python=python,
+        interpreter=interpreter,
+        whitelist_path=str(whitelist.path) if whitelist.path else None,
+        strict_whitelist=strict_whitelist,
+        wheels=tuple(verdicts),
+        unused_whitelist=tuple(unused),
+        snippet=snippet(new),
+    )

@@ -1,0 +1,157 @@
+"""Known errors: ``{"wheel-or-glob.whl": {"module": "error substring"}}``.
+
+Compatible with the original tool's files. A value may also be a list of substrings.
+Matching: the wheel key is the file name or a glob over file names (case-insensitive), the
+module is exact, the pattern is a case-insensitive substring of the error.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+from checker.errors import InputFileError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Entry:
+    wheel_key: str
+    module: str
+    pattern: str
+
+    def matches_wheel(self, wheel_filename: str) -> bool:
+        return fnmatch.fnmatchcase(wheel_filename.lower(), self.wheel_key.lower())
+
+    def matches(self, wheel_filename: str, module: str, error: str) -> bool:
+        return (
+            self.matches_wheel(wheel_filename)
+            and module == self.module
+            and self.pattern.lower() in error.lower()
+        )
+
+
+@dataclass(frozen=True)
+class Whitelist:
+    path: Path | None
+    entries: tuple[Entry, ...]
+
+    def match(self, wheel_filename: str, module: str, error: str) -> Entry | None:
+        return next((e for e in self.entries if e.matches(wheel_filename, module, error)), None)
+
+    def unused(self, used: Iterable[Entry], wheel_filenames: Iterable[str]) -> list[Entry]:
+        """Entries that matched no failure, among keys that matched a wheel of this run."""
+        names = list(wheel_filenames)
+        used_set = set(used)
+        return [
+            e
+            for e in self.entries
+            if e not in used_set and any(e.matches_wheel(name) for name in names)
+        ]
+
+
+def _no_duplicates(path: Path) -> Any:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise InputFileError(f"{path}: duplicate key {key!r}")
+            seen[key] = value
+        return seen
+
+    return hook
+
+
+def parse_whitelist(text: str, path: Path) -> Whitelist:
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates(path))
+    except json.JSONDecodeError as exc:
+        raise InputFileError(
+            f"{path}:{exc.lineno}:{exc.colno}: malformed whitelist JSON: {exc.msg}"
+        ) from None
+    if not isinstance(data, dict):
+        raise InputFileError(f"{path}: a whitelist is a JSON object, not {type(data).__name__}")
+    entries = []
+    for wheel_key, modules in data.items():
+        if not isinstance(modules, dict):
+            raise InputFileError(f"{path}: {wheel_key!r} must map module names to error substrings")
+        for module, patterns in modules.items():
+            values = [patterns] if isinstance(patterns, str) else patterns
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise InputFileError(
+                    f"{path}: {wheel_key!r} / {module!r}: expected a string or a list of "
+                    f"strings, got {patterns!r}"
+                )
+            for value in values:
+                if not value.strip():
+                    raise InputFileError(f"{path}: {wheel_key!r} / {module!r}: empty substring")
+                entries.append(Entry(wheel_key, module, value))
+    return Whitelist(path, tuple(entries))
+
+
+def load_whitelist(path: Path, *, required: bool) -> Whitelist:
+    """Read a whitelist; a missing optional one is empty, a missing required one an error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if required:
+            raise InputFileError(f"{path}: whitelist file does not exist") from None
+        return Whitelist(None, ())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{path}: cannot read whitelist: {exc}") from None
+    return parse_whitelist(text, path)
+
+
+def default_whitelist_path(project_dir: Path, variant: str, platform: str) -> Path:
+    return project_dir / "whitelists" / variant / f"{platform}.json"
+
+
+def wheel_glob(wheel_filename: str) -> str:
+    """A wheel key that survives a version bump: ``{distribution}-*.whl``."""
+    try:
+        name = parse_wheel_filename(wheel_filename)[0]
+    except InvalidWheelFilename:
+        return wheel_filename
+    return f"{name.replace('-', '_')}-*.whl"
+
+
+_UNSTABLE = re.compile(r"[\\/]|0x[0-9a-fA-F]{4,}")
+_AT_FRAME = re.compile(r" \(at [^)]*\)$")
+
+
+def stable_substring(error: str, limit: int = 120) -> str:
+    """A contiguous part of the error that stays the same across machines and runs.
+
+    The first line is cut at ": " into segments; the longest run of segments without
+    paths, addresses or library file names wins. It is always a substring of ``error``.
+    """
+    line = _AT_FRAME.sub("", error.splitlines()[0] if error else "").strip()
+    segments = line.split(": ")
+    best: list[str] = []
+    run: list[str] = []
+    for segment in segments:
+        if _UNSTABLE.search(segment):
+            run = []
+            continue
+        run.append(segment)
+        if len(": ".join(run)) > len(": ".join(best)):
+            best = list(run)
+    text = ": ".join(best) or line
+    return text[:limit].strip()
+
+
+def snippet(failures: Iterable[tuple[str, str, str]]) -> dict[str, dict[str, str]]:
+    """A ready-to-paste whitelist for (wheel file name, module, error) failures."""
+    result: dict[str, dict[str, str]] = {}
+    for wheel, module, error in failures:
+        result.setdefault(wheel_glob(wheel), {}).setdefault(module, stable_substring(error))
+    return {key: dict(sorted(value.items())) for key, value in sorted(result.items())}

@@ -1,0 +1,88 @@
+# /// script
+# requires-python = ">=3.9"
+# dependencies = [
+#   "nox>=2025.2.9",
+#   "uv>=0.5",
+#   "packaging>=24",
+#   "tomli-w>=1.0",
+#   "tomli>=2.0; python_version < '3.11'",
+#   "pyelftools>=0.31",
+#   "macholib>=1.16",
+#   "pefile>=2023.2.7",
+# ]
+# [tool.nox]
+# script-venv-backend = "uv|virtualenv"
+# script-download-python = "never"
+# ///
+"""Sessions of native-import-checker.
+
+    nox -s check_native                  check every wheel of the packages folder
+    nox -s check_native -- numpy 'pyyaml-*'
+    nox -s check_native -P /path/to/python
+    nox -s tests                         the test suite
+    nox -s lint                          ruff + mypy --strict
+
+One ``probe-<wheel>`` session per wheel (generated below) writes a result fragment;
+``check_native`` requires them all and turns the fragments into the verdict.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nox
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the checker package beside us
+
+from checker import noxglue  # noqa: E402
+from checker.discover import WheelRef  # noqa: E402
+
+nox.needs_version = ">=2025.2.9"
+nox.options.sessions = ["check_native"]
+nox.options.download_python = "never"
+
+PLAN = noxglue.load_plan(Path(__file__).resolve().parent, os.environ, sys.argv)
+noxglue.ensure_run_id(os.environ)
+
+
+def _register_probe(ref: WheelRef) -> None:
+    def probe(session: nox.Session) -> None:
+        noxglue.probe(session, PLAN, ref)
+
+    probe.__doc__ = f"Install and import {ref.filename} in a fresh uv venv; write its fragment."
+    nox.session(
+        name=noxglue.probe_session_name(ref),
+        python=None,
+        venv_backend="none",
+        default=False,
+        allow_parallel=True,
+    )(probe)
+
+
+for _ref in PLAN.wheels:
+    _register_probe(_ref)
+
+
+@nox.session(python=None, venv_backend="none", requires=PLAN.probe_sessions)
+def check_native(session: nox.Session) -> None:
+    """Check every (or every named) wheel: fragments + whitelist -> report.json, exit 0/1/2."""
+    noxglue.check_native(session, PLAN)
+
+
+@nox.session(python=None, venv_backend="uv", default=False)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (real gcc-built wheels, real uv and nox)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs, env={"UV_PYTHON_DOWNLOADS": "never"})
+
+
+@nox.session(python=None, venv_backend="uv", default=False)
+def lint(session: nox.Session) -> None:
+    """ruff check, ruff format --check and mypy --strict on checker/, noxfile.py and tests/."""
+    session.install("-e", ".[lint,test]")
+    targets = ["checker", "noxfile.py", "tests"]
+    session.run("ruff", "check", *targets)
+    session.run("ruff", "format", "--check", *targets)
+    session.run("mypy", "--strict", *targets)

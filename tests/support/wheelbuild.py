@@ -1,0 +1,169 @@
+"""Build real test wheels: C extensions compiled with gcc, zipped with a real RECORD."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import functools
+import hashlib
+import io
+import json
+import subprocess
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+_INFO_SCRIPT = """
+import json, sys, sysconfig
+print(json.dumps({
+    "include": sysconfig.get_paths()["include"],
+    "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX"),
+    "platform": sysconfig.get_platform(),
+    "version": "%d%d" % sys.version_info[:2],
+}))
+"""
+
+
+@dataclass(frozen=True)
+class PythonBuild:
+    python: Path
+    include: str
+    ext_suffix: str
+    platform: str
+    version: str
+
+    @property
+    def tag(self) -> str:
+        plat = self.platform.replace("-", "_").replace(".", "_")
+        return f"cp{self.version}-cp{self.version}-{plat}"
+
+
+@functools.lru_cache(maxsize=None)
+def python_build(python: Path) -> PythonBuild:
+    out = subprocess.run(
+        [str(python), "-c", _INFO_SCRIPT], capture_output=True, text=True, check=True
+    ).stdout
+    data = json.loads(out)
+    return PythonBuild(python, data["include"], data["ext_suffix"], data["platform"], data["version"])
+
+
+def module_source(leaf: str, body: str = "", prelude: str = "", init_name: str | None = None) -> str:
+    """C source of an extension module ``leaf``; ``body`` runs inside PyInit."""
+    init = init_name or f"PyInit_{leaf}"
+    return f"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+{prelude}
+static struct PyModuleDef moddef = {{PyModuleDef_HEAD_INIT, "{leaf}", NULL, -1, NULL}};
+PyMODINIT_FUNC {init}(void) {{
+    {body}
+    return PyModule_Create(&moddef);
+}}
+"""
+
+
+def compile_shared(
+    build: PythonBuild,
+    source: str,
+    out: Path,
+    *,
+    args: Sequence[str] = (),
+    python_headers: bool = True,
+) -> bytes:
+    """Compile ``source`` into the shared object ``out`` with gcc; return its bytes."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    src = out.with_name(out.name.split(".", 1)[0] + ".c")
+    src.write_text(source, encoding="utf-8")
+    command = ["gcc", "-shared", "-fPIC", "-O0", "-o", str(out), str(src)]
+    if python_headers:
+        command[1:1] = [f"-I{build.include}"]
+    subprocess.run([*command, *args], check=True, capture_output=True, text=True)
+    return out.read_bytes()
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest}"
+
+
+def make_wheel(
+    folder: Path,
+    name: str,
+    version: str,
+    files: Mapping[str, bytes | str],
+    *,
+    tag: str = "py3-none-any",
+    requires_dist: Iterable[str] = (),
+    root_is_purelib: bool | None = None,
+    record_overrides: Mapping[str, str | None] | None = None,
+    extra_members: Mapping[str, bytes] | None = None,
+    filename: str | None = None,
+) -> Path:
+    """Write a wheel with a real RECORD.
+
+    ``record_overrides`` replaces RECORD rows (path -> "hash,size" text, or None to drop
+    the row); ``extra_members`` are added to the zip after RECORD is computed (not listed).
+    """
+    dist = name.replace("-", "_")
+    dist_info = f"{dist}-{version}.dist-info"
+    purelib = root_is_purelib if root_is_purelib is not None else tag.endswith("none-any")
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {req}\n" for req in requires_dist)
+    wheel_meta = (
+        "Wheel-Version: 1.0\nGenerator: native-import-checker-tests\n"
+        f"Root-Is-Purelib: {'true' if purelib else 'false'}\n"
+        + "".join(f"Tag: {t}\n" for t in _expand_tag(tag))
+    )
+    members: dict[str, bytes] = {
+        path: data.encode() if isinstance(data, str) else data for path, data in files.items()
+    }
+    members[f"{dist_info}/METADATA"] = metadata.encode()
+    members[f"{dist_info}/WHEEL"] = wheel_meta.encode()
+    rows = {path: f"{_record_hash(data)},{len(data)}" for path, data in members.items()}
+    for path, row in (record_overrides or {}).items():
+        if row is None:
+            rows.pop(path, None)
+        else:
+            rows[path] = row
+    record = io.StringIO()
+    writer = csv.writer(record, lineterminator="\n")
+    for path, row in rows.items():
+        writer.writerow([path, *row.split(",", 1)])
+    writer.writerow([f"{dist_info}/RECORD", "", ""])
+    members[f"{dist_info}/RECORD"] = record.getvalue().encode()
+    members.update(extra_members or {})
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (filename or f"{dist}-{version}-{tag}.whl")
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in members.items():
+            archive.writestr(path, data)
+    return target
+
+
+def _expand_tag(tag: str) -> list[str]:
+    python, abi, platform = tag.split("-")
+    return [
+        f"{p}-{a}-{pl}" for p in python.split(".") for a in abi.split(".") for pl in platform.split(".")
+    ]
+
+
+def extension_wheel(
+    folder: Path,
+    build: PythonBuild,
+    name: str,
+    modules: Mapping[str, str],
+    *,
+    version: str = "1.0",
+    workdir: Path,
+    compile_args: Mapping[str, Sequence[str]] | None = None,
+    pure: Mapping[str, str] | None = None,
+    requires_dist: Iterable[str] = (),
+) -> Path:
+    """A wheel of compiled modules: ``{"pkg/sub/_ext": C source}`` -> ``pkg/sub/_ext{EXT_SUFFIX}``."""
+    files: dict[str, bytes | str] = dict(pure or {})
+    for stem, source in modules.items():
+        out = workdir / name / (stem.replace("/", "__") + build.ext_suffix)
+        args = (compile_args or {}).get(stem, ())
+        files[stem + build.ext_suffix] = compile_shared(build, source, out, args=args)
+    return make_wheel(folder, name, version, files, tag=build.tag, requires_dist=requires_dist)
