@@ -135,24 +135,56 @@ def probe_module(name):
         module = importlib.import_module(name)
     except BaseException as exc:  # noqa: BLE001
         first = _failure(exc, "module")
-        starter = _partial_module(str(exc))
-        if starter is None:
+        if _partial_module(str(exc)) is None:
             return first
+        return _retry_circular(name, exc, first)
+    return {"ok": True, "file": getattr(module, "__file__", None), "note": None}
+
+
+def _module_for_file(filename):
+    """The importable name of a source file on sys.path, or None."""
+    best = None
+    for entry in sys.path:
+        if not entry or not filename.startswith(os.path.join(entry, "")):
+            continue
+        rel = filename[len(os.path.join(entry, "")) :]
+        if not rel.endswith(".py"):
+            continue
+        parts = rel[: -len(".py")].replace(os.sep, "/").split("/")
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts and (best is None or len(parts) < len(best)):
+            best = parts
+    return ".".join(best) if best else None
+
+
+def _cycle_starters(name, exc):
+    """Modules to import first: the partial module, then the traceback's files, innermost first."""
+    starters = []
+    partial = _partial_module(str(exc))
+    if partial and partial != name:
+        starters.append(partial)
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        candidate = _module_for_file(frame.filename)
+        if candidate and candidate != name and candidate not in starters:
+            starters.append(candidate)
+    return starters
+
+
+def _retry_circular(name, exc, first):
+    """A cycle that appears only because ``name`` was imported first: import a starter first."""
+    last = first
+    for starter in _cycle_starters(name, exc):
         try:
             importlib.import_module(starter)
             module = importlib.import_module(name)
         except BaseException as retry_exc:  # noqa: BLE001
-            again = _failure(retry_exc, "module")
-            again["circular"] = starter
-            return again
-        return {
-            "ok": True,
-            "file": getattr(module, "__file__", None),
-            "note": "circular import when imported first; loads after importing {!r}".format(
-                starter
-            ),
-        }
-    return {"ok": True, "file": getattr(module, "__file__", None), "note": None}
+            last = _failure(retry_exc, "module")
+            continue
+        note = "circular import when imported first; loads after importing {!r}".format(starter)
+        return {"ok": True, "file": getattr(module, "__file__", None), "note": note}
+    last["circular"] = True
+    return last
 
 
 def run(job_path):

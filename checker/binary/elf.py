@@ -188,7 +188,9 @@ def _from_sections(elf: Any, data: bytes) -> tuple[_Dynamic, _Tables]:
         elif kind == "SHT_GNU_versym":
             versym = _section_bytes(data, section, f"section {section.name!r}")
         elif isinstance(section, GNUVerNeedSection):
-            _section_bytes(data, section, f"section {section.name!r}")
+            size = len(_section_bytes(data, section, f"section {section.name!r}"))
+            if section.num_versions() * 16 > size:  # each Elf_Verneed entry is 16 bytes
+                raise ValueError(f"section {section.name!r} claims more entries than it holds")
             verneed = _read_verneed(section)
     return dynamic, _Tables(dynsym, dynstr, entsize, versym, verneed)
 

@@ -29,6 +29,7 @@ _FAT_MAGIC_64 = b"\xca\xfe\xba\xbf"
 _MAX_FAT_ARCHS = 30  # Java class files have their major version (>= 45) here
 
 _LC_REQ_DYLD = 0x80000000
+LC_SEGMENTS = frozenset({0x1, 0x19})  # LC_SEGMENT, LC_SEGMENT_64
 LC_SYMTAB = 0x2
 LC_ID_DYLIB = 0xD
 LC_DYLIB_LOADS = frozenset(
@@ -162,6 +163,8 @@ def _version(encoded: int) -> str | None:
 
 
 def _read_slice(data: bytes, header: _Header) -> ArchSlice:
+    if header.offset + header.size > len(data):
+        raise ValueError(f"the slice at {header.offset} runs past the end of the file")
     needed: list[str] = []
     rpaths: list[str] = []
     soname: str | None = None
@@ -186,6 +189,10 @@ def _read_slice(data: bytes, header: _Header) -> ArchSlice:
             trie = (command.values["export_off"], command.values["export_size"])
         elif command.cmd == LC_DYLD_EXPORTS_TRIE and command.values["datasize"]:
             trie = (command.values["dataoff"], command.values["datasize"])
+        elif command.cmd in LC_SEGMENTS:
+            end = command.values["fileoff"] + command.values["filesize"]
+            if end > header.size:
+                raise ValueError(f"a segment ends at byte {end} past the end of the file")
 
     exports: frozenset[str] = frozenset()
     imports: tuple[ImportedSymbol, ...] = ()

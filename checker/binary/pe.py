@@ -85,9 +85,21 @@ def _imports(entries: list[Any]) -> tuple[list[str], list[ImportedSymbol]]:
     return dlls, symbols
 
 
+def _check_complete(pe: Any, size: int) -> None:
+    """pefile shrugs at truncation (it just finds less): refuse what Windows would refuse."""
+    if len(pe.sections) != int(pe.FILE_HEADER.NumberOfSections):
+        raise ValueError("the section table is truncated")
+    for section in pe.sections:
+        end = int(section.PointerToRawData) + int(section.SizeOfRawData)
+        if section.SizeOfRawData and end > size:
+            name = _text(section.Name).rstrip("\0")
+            raise ValueError(f"section {name!r} ends at byte {end} past the end of the file")
+
+
 def _read_slice(data: bytes, name: str) -> ArchSlice:
     pe = pefile.PE(data=data, fast_load=True)
     try:
+        _check_complete(pe, len(data))
         pe.parse_data_directories(
             directories=[pefile.DIRECTORY_ENTRY[entry] for entry in _DIRECTORIES]
         )

@@ -1,0 +1,232 @@
+"""End to end: the real ``nox -s check_native`` over folders of real gcc-built wheels."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests.support.wheelbuild import extension_wheel, make_wheel, module_source, python_build
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "checker" / "data" / "report.schema.json").read_text())
+
+
+def run_nox(
+    tmp: Path, packages: Path, *args: str, env: Mapping[str, str] | None = None
+) -> tuple[int, str, dict[str, Any] | None]:
+    """Run nox on the project's noxfile with all outputs under ``tmp``."""
+    report_dir = tmp / "report"
+    environ = {
+        **os.environ,
+        "NATIVE_CHECK_PACKAGES": str(packages),
+        "NATIVE_CHECK_REPORT_DIR": str(report_dir),
+        "NATIVE_CHECK_WORK_DIR": str(tmp / "work"),
+        "UV_PYTHON_DOWNLOADS": "never",
+        **(env or {}),
+    }
+    environ.pop("NATIVE_CHECK_RUN_ID", None)
+    command = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py")]
+    command += ["--envdir", str(tmp / "nox-envs"), *args]
+    proc = subprocess.run(command, capture_output=True, text=True, env=environ, check=False)
+    output = proc.stdout + proc.stderr
+    report_path = report_dir / "report.json"
+    report = json.loads(report_path.read_text()) if report_path.exists() else None
+    return proc.returncode, output, report
+
+
+@pytest.fixture(scope="module")
+def clean_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two clean extension wheels (two versions of one project) and a pure-Python wheel."""
+    root = tmp_path_factory.mktemp("e2e")
+    build = python_build(Path(sys.executable))
+    packages = root / "packages"
+    for version in ("1.0", "2.0"):
+        extension_wheel(
+            packages,
+            build,
+            "nicgood",
+            {"nicgood/_top": module_source("_top"), "nicgood/sub/deep/_leaf": module_source("_leaf")},
+            version=version,
+            workdir=root / "build" / version,
+            pure={"nicgood/__init__.py": "", "nicgood/sub/__init__.py": ""},
+        )
+    make_wheel(packages, "nicpure", "1.0", {"nicpure/__init__.py": "VALUE = 1\n"})
+    return packages
+
+
+@pytest.fixture(scope="module")
+def broken_folder(clean_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The clean folder plus a wheel whose extension fails to import."""
+    root = tmp_path_factory.mktemp("e2e-broken")
+    packages = root / "packages"
+    shutil.copytree(clean_folder, packages)
+    build = python_build(Path(sys.executable))
+    extension_wheel(
+        packages,
+        build,
+        "nicbroken",
+        {"nicbroken/_bad": module_source("_bad", "nic_absent();", "extern void nic_absent(void);")},
+        workdir=root / "build",
+        pure={"nicbroken/__init__.py": ""},
+    )
+    return packages
+
+
+def test_list_shows_unique_readable_session_names(clean_folder: Path, tmp_path: Path) -> None:
+    code, output, _ = run_nox(tmp_path, clean_folder, "-l")
+    assert code == 0, output
+    assert "probe-nicgood-1.0" in output
+    assert "probe-nicgood-2.0" in output
+    assert "probe-nicpure-1.0" in output
+
+
+def test_clean_folder_passes_with_schema_valid_report(clean_folder: Path, tmp_path: Path) -> None:
+    code, output, report = run_nox(tmp_path, clean_folder, "-s", "check_native")
+    assert code == 0, output
+    assert report is not None
+    jsonschema.validate(report, SCHEMA)
+    assert report["summary"] == {"passed": 3, "failed": 0, "whitelisted": 0, "total": 3}
+    modules = {m["module"]: m["status"] for w in report["wheels"] for m in w["modules"]}
+    assert modules == {"nicgood._top": "ok", "nicgood.sub.deep._leaf": "ok"}
+    assert "passed 3" in output
+
+
+def test_broken_wheel_fails_and_is_named(broken_folder: Path, tmp_path: Path) -> None:
+    code, output, report = run_nox(tmp_path, broken_folder, "-s", "check_native")
+    assert code == 1, output
+    assert report is not None
+    jsonschema.validate(report, SCHEMA)
+    failed = [w for w in report["wheels"] if w["status"] == "failed"]
+    assert len(failed) == 1 and failed[0]["wheel"].startswith("nicbroken-1.0-")
+    bad = failed[0]["modules"][0]
+    assert (bad["module"], bad["kind"]) == ("nicbroken._bad", "undefined-symbol")
+    assert "nic_absent" in bad["error"]
+    assert "nicbroken" in output and "undefined-symbol" in output
+    snippet = report["whitelist_snippet"]
+    assert list(snippet) == ["nicbroken-*.whl"]
+    assert list(snippet["nicbroken-*.whl"]) == ["nicbroken._bad"]
+    pattern = snippet["nicbroken-*.whl"]["nicbroken._bad"]
+    assert "nic_absent" in pattern and pattern.lower() in bad["error"].lower()
+    assert "/" not in pattern
+
+
+def test_glob_whitelist_passes_and_stale_entry_flagged(broken_folder: Path, tmp_path: Path) -> None:
+    whitelist = tmp_path / "wl.json"
+    whitelist.write_text(
+        json.dumps(
+            {
+                "nicbroken-*.whl": {"nicbroken._bad": "UNDEFINED SYMBOL: nic_absent"},
+                "nicgood-2.*.whl": {"nicgood._top": "this never happens"},
+            }
+        )
+    )
+    env = {"NATIVE_CHECK_WHITELIST": str(whitelist)}
+    code, output, report = run_nox(tmp_path, broken_folder, "-s", "check_native", env=env)
+    assert code == 0, output
+    assert report is not None
+    statuses = {w["wheel"].split("-")[0] + "-" + w["version"]: w["status"] for w in report["wheels"]}
+    assert statuses["nicbroken-1.0"] == "whitelisted"
+    assert report["unused_whitelist"] == [
+        {"wheel_key": "nicgood-2.*.whl", "module": "nicgood._top", "pattern": "this never happens"}
+    ]
+    assert "Stale whitelist entries" in output
+    strict = {**env, "NATIVE_CHECK_STRICT_WHITELIST": "1"}
+    code, output, _ = run_nox(tmp_path, broken_folder, "-s", "check_native", env=strict)
+    assert code == 1, output
+
+
+def test_name_filter_checks_only_matching_wheels(broken_folder: Path, tmp_path: Path) -> None:
+    code, output, report = run_nox(tmp_path, broken_folder, "-s", "check_native", "--", "NicGood")
+    assert code == 0, output
+    assert report is not None
+    assert sorted(w["version"] for w in report["wheels"]) == ["1.0", "2.0"]
+    code, output, report = run_nox(
+        tmp_path, broken_folder, "-s", "check_native", "--", "nicgood-1.*"
+    )
+    assert code == 0, output
+    assert report is not None
+    assert [w["version"] for w in report["wheels"]] == ["1.0"]
+
+
+def test_unknown_name_is_a_usage_error(clean_folder: Path, tmp_path: Path) -> None:
+    code, output, _ = run_nox(tmp_path, clean_folder, "-s", "check_native", "--", "nosuchthing")
+    assert code == 2, output
+    assert "'nosuchthing'" in output
+
+
+def test_missing_packages_folder_is_a_clear_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    code, output, report = run_nox(tmp_path, missing, "-s", "check_native")
+    assert code == 2, output
+    assert str(missing) in output and "does not exist" in output
+    assert "Traceback" not in output
+    assert report is None
+
+
+def test_malformed_whitelist_names_file_and_line(clean_folder: Path, tmp_path: Path) -> None:
+    whitelist = tmp_path / "bad.json"
+    whitelist.write_text('{\n  "x-*.whl": {"m": "e",}\n}\n')
+    env = {"NATIVE_CHECK_WHITELIST": str(whitelist)}
+    code, output, _ = run_nox(tmp_path, clean_folder, "-s", "check_native", env=env)
+    assert code == 2, output
+    assert f"{whitelist}:2:" in output
+    assert "Traceback" not in output
+
+
+def test_missing_interpreter_is_an_error_not_a_skip(clean_folder: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "bin" / "python9"
+    code, output, _ = run_nox(tmp_path, clean_folder, "-s", "check_native", "-P", str(missing))
+    assert code == 2, output
+    assert str(missing) in output
+
+
+def test_aggregate_refuses_to_pass_without_fresh_fragments(
+    clean_folder: Path, tmp_path: Path
+) -> None:
+    code, output, _ = run_nox(tmp_path, clean_folder, "-s", "check_native")
+    assert code == 0, output
+    # Same folder, same report dir, but the probe sessions do not run this time: the
+    # fragments on disk are from the earlier run and must not be taken for this one.
+    code, output, report = run_nox(tmp_path, clean_folder, "-s", "check_native", "--no-dependencies")
+    assert code == 1, output
+    assert report is not None
+    kinds = {f["kind"] for w in report["wheels"] for f in w["findings"]}
+    assert kinds == {"no-fragment"}
+    assert all(w["status"] == "failed" for w in report["wheels"])
+
+
+def test_other_interpreter_via_force_python(clean_folder: Path, tmp_path: Path) -> None:
+    other = Path("/root/.pyenv/versions/3.12.1/bin/python3")
+    candidates = [other, *Path(sys.base_prefix).parent.glob("3.1[23]*/bin/python3")]
+    found = next((p for p in candidates if p.exists()), None)
+    if found is None:
+        pytest.skip("no second CPython to check against")
+    build = python_build(found)
+    packages = tmp_path / "packages"
+    extension_wheel(
+        packages, build, "nicother", {"nicother/_x": module_source("_x")}, workdir=tmp_path / "b"
+    )
+    make_wheel(packages, "nicpure", "1.0", {"nicpure/__init__.py": ""})
+    code, output, report = run_nox(tmp_path, packages, "-s", "check_native", "-P", str(found))
+    assert code == 0, output
+    assert report is not None
+    version = subprocess.run(
+        [str(found), "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert report["python"] == version
+    assert report["variant"] == f"python-{version}"
+    assert {m["status"] for w in report["wheels"] for m in w["modules"]} == {"ok"}

@@ -1,0 +1,76 @@
+"""End to end on real PyPI wheels for this interpreter (downloads; marked ``network``)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_nox_e2e import run_nox
+from tests.support.wheelbuild import extension_wheel, module_source, python_build
+
+pytestmark = [pytest.mark.integration, pytest.mark.network]
+
+# Real wheels with native code of every flavour: C API modules, cffi, ctypes libraries
+# (pycryptodome), Cython with import cycles (scipy), a large package (pandas).
+PROJECTS = (
+    "numpy", "pyyaml", "cffi", "markupsafe", "charset-normalizer", "pycryptodome",
+    "scipy", "pandas",
+)  # fmt: skip
+
+
+def _pip() -> list[str]:
+    """A pip to download with: this venv may be made by uv and have none."""
+    for python in (sys.executable, getattr(sys, "_base_executable", ""), shutil.which("python3")):
+        if python and subprocess.run([python, "-m", "pip", "--version"], capture_output=True).returncode == 0:
+            return [python, "-m", "pip"]
+    pytest.skip("no pip available to download wheels")
+
+
+@pytest.fixture(scope="module")
+def pypi_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pypi") / "packages"
+    subprocess.run(
+        [*_pip(), "download", "--quiet", "--only-binary=:all:", "--dest", str(folder), *PROJECTS],
+        check=True,
+    )
+    return folder
+
+
+def test_real_wheels_pass(pypi_folder: Path, tmp_path: Path) -> None:
+    code, output, report = run_nox(tmp_path, pypi_folder, "-s", "check_native")
+    assert code == 0, output
+    assert report is not None
+    wheels = {w["project"]: w for w in report["wheels"]}
+    assert set(PROJECTS) <= set(wheels)
+    modules = {m["module"]: m for w in report["wheels"] for m in w["modules"]}
+    assert not [m for m in modules.values() if m["status"] == "failed"]
+    assert modules["_cffi_backend"]["status"] == "ok"
+    assert modules["yaml._yaml"]["status"] == "ok"
+    crypto = wheels["pycryptodome"]["modules"]
+    assert crypto and {m["kind"] for m in crypto if m["status"] == "skipped"} == {"not-a-module"}
+    assert any(m["status"] == "skipped" and m["module"] == "Crypto.Cipher._raw_aes" for m in crypto)
+    assert len([m for m in wheels["scipy"]["modules"] if m["status"] == "ok"]) > 50
+
+
+def test_broken_wheel_among_real_ones_fails_and_is_named(pypi_folder: Path, tmp_path: Path) -> None:
+    packages = tmp_path / "packages"
+    shutil.copytree(pypi_folder, packages)
+    build = python_build(Path(sys.executable))
+    extension_wheel(
+        packages,
+        build,
+        "nicbroken",
+        {"nicbroken/_crash": module_source("_crash", "abort();", "#include <stdlib.h>")},
+        workdir=tmp_path / "build",
+        pure={"nicbroken/__init__.py": ""},
+    )
+    code, output, report = run_nox(tmp_path, packages, "-s", "check_native")
+    assert code == 1, output
+    assert report is not None
+    failed = [w["wheel"] for w in report["wheels"] if w["status"] == "failed"]
+    assert len(failed) == 1 and failed[0].startswith("nicbroken-1.0-")
+    assert "nicbroken._crash: [crash]" in output and "SIGABRT" in output
