@@ -36,8 +36,8 @@ import nox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the checker package beside us
 
-from checker import noxglue  # noqa: E402
-from checker.discover import WheelRef  # noqa: E402
+from checker import noxglue
+from checker.discover import WheelRef
 
 nox.needs_version = ">=2025.2.9"
 nox.options.sessions = ["check_native"]
@@ -75,7 +75,12 @@ def check_native(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite (real gcc-built wheels, real uv and nox)."""
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs, env={"UV_PYTHON_DOWNLOADS": "never"})
+    env = {
+        "UV_PYTHON_DOWNLOADS": "never",
+        # The end-to-end tests on real PyPI wheels run by default; "-- -m 'not network'" skips.
+        "NATIVE_CHECK_NETWORK_TESTS": os.environ.get("NATIVE_CHECK_NETWORK_TESTS", "1"),
+    }
+    session.run("pytest", *session.posargs, env=env)
 
 
 @nox.session(python=None, venv_backend="uv", default=False)

@@ -49,7 +49,7 @@ def _active(req: Requirement, markers: Mapping[str, str], extras: frozenset[str]
 
 def requirement_names(requires_dist: Sequence[str], markers: Mapping[str, str]) -> set[str]:
     """Canonical names of the requirements that apply on the target (no extras)."""
-    names = set()
+    names: set[str] = set()
     for text in requires_dist:
         try:
             req = Requirement(text)

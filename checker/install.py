@@ -90,7 +90,9 @@ def create_venv(uv: str, interpreter: Path, venv: Path) -> None:
         )
 
 
-def install_wheel(uv: str, interpreter: Path, venv: Path, wheel: Path, packages: Path) -> InstallResult:
+def install_wheel(
+    uv: str, interpreter: Path, venv: Path, wheel: Path, packages: Path
+) -> InstallResult:
     """Create the venv and install ``wheel`` with its dependencies from ``packages`` only."""
     started = time.perf_counter()
     create_venv(uv, interpreter, venv)

@@ -46,7 +46,11 @@ class InterpreterInfo:
             executable=data["executable"],
             base_executable=data["base_executable"],
             version=data["version"],
-            version_info=tuple(data["version_info"]),  # type: ignore[arg-type]
+            version_info=(
+                int(data["version_info"][0]),
+                int(data["version_info"][1]),
+                int(data["version_info"][2]),
+            ),
             implementation=data["implementation"],
             abiflags=data.get("abiflags") or "",
             soabi=data.get("soabi"),

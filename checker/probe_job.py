@@ -38,7 +38,9 @@ def _tag_finding(contents: WheelContents, supported: Sequence[Tag]) -> Finding |
     return Finding("install", "install", "incompatible-wheel", error)
 
 
-def _not_installed(candidates: Sequence[Any], decided: Sequence[ModuleResult]) -> list[ModuleResult]:
+def _not_installed(
+    candidates: Sequence[Any], decided: Sequence[ModuleResult]
+) -> list[ModuleResult]:
     reason = "not imported: the wheel was not installed"
     return list(decided) + [
         ModuleResult(c.module, c.installed, "skipped", "not-installed", reason) for c in candidates

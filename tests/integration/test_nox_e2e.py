@@ -56,7 +56,10 @@ def clean_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
             packages,
             build,
             "nicgood",
-            {"nicgood/_top": module_source("_top"), "nicgood/sub/deep/_leaf": module_source("_leaf")},
+            {
+                "nicgood/_top": module_source("_top"),
+                "nicgood/sub/deep/_leaf": module_source("_leaf"),
+            },
             version=version,
             workdir=root / "build" / version,
             pure={"nicgood/__init__.py": "", "nicgood/sub/__init__.py": ""},
@@ -135,7 +138,9 @@ def test_glob_whitelist_passes_and_stale_entry_flagged(broken_folder: Path, tmp_
     code, output, report = run_nox(tmp_path, broken_folder, "-s", "check_native", env=env)
     assert code == 0, output
     assert report is not None
-    statuses = {w["wheel"].split("-")[0] + "-" + w["version"]: w["status"] for w in report["wheels"]}
+    statuses = {
+        w["wheel"].split("-")[0] + "-" + w["version"]: w["status"] for w in report["wheels"]
+    }
     assert statuses["nicbroken-1.0"] == "whitelisted"
     assert report["unused_whitelist"] == [
         {"wheel_key": "nicgood-2.*.whl", "module": "nicgood._top", "pattern": "this never happens"}
@@ -198,7 +203,9 @@ def test_aggregate_refuses_to_pass_without_fresh_fragments(
     assert code == 0, output
     # Same folder, same report dir, but the probe sessions do not run this time: the
     # fragments on disk are from the earlier run and must not be taken for this one.
-    code, output, report = run_nox(tmp_path, clean_folder, "-s", "check_native", "--no-dependencies")
+    code, output, report = run_nox(
+        tmp_path, clean_folder, "-s", "check_native", "--no-dependencies"
+    )
     assert code == 1, output
     assert report is not None
     kinds = {f["kind"] for w in report["wheels"] for f in w["findings"]}

@@ -25,7 +25,13 @@ PROJECTS = (
 def _pip() -> list[str]:
     """A pip to download with: this venv may be made by uv and have none."""
     for python in (sys.executable, getattr(sys, "_base_executable", ""), shutil.which("python3")):
-        if python and subprocess.run([python, "-m", "pip", "--version"], capture_output=True).returncode == 0:
+        if (
+            python
+            and subprocess.run(
+                [python, "-m", "pip", "--version"], capture_output=True, check=False
+            ).returncode
+            == 0
+        ):
             return [python, "-m", "pip"]
     pytest.skip("no pip available to download wheels")
 

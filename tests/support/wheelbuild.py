@@ -39,16 +39,20 @@ class PythonBuild:
         return f"cp{self.version}-cp{self.version}-{plat}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def python_build(python: Path) -> PythonBuild:
     out = subprocess.run(
         [str(python), "-c", _INFO_SCRIPT], capture_output=True, text=True, check=True
     ).stdout
     data = json.loads(out)
-    return PythonBuild(python, data["include"], data["ext_suffix"], data["platform"], data["version"])
+    return PythonBuild(
+        python, data["include"], data["ext_suffix"], data["platform"], data["version"]
+    )
 
 
-def module_source(leaf: str, body: str = "", prelude: str = "", init_name: str | None = None) -> str:
+def module_source(
+    leaf: str, body: str = "", prelude: str = "", init_name: str | None = None
+) -> str:
     """C source of an extension module ``leaf``; ``body`` runs inside PyInit."""
     init = init_name or f"PyInit_{leaf}"
     return f"""
@@ -144,7 +148,10 @@ def make_wheel(
 def _expand_tag(tag: str) -> list[str]:
     python, abi, platform = tag.split("-")
     return [
-        f"{p}-{a}-{pl}" for p in python.split(".") for a in abi.split(".") for pl in platform.split(".")
+        f"{p}-{a}-{pl}"
+        for p in python.split(".")
+        for a in abi.split(".")
+        for pl in platform.split(".")
     ]
 
 
@@ -160,7 +167,7 @@ def extension_wheel(
     pure: Mapping[str, str] | None = None,
     requires_dist: Iterable[str] = (),
 ) -> Path:
-    """A wheel of compiled modules: ``{"pkg/sub/_ext": C source}`` -> ``pkg/sub/_ext{EXT_SUFFIX}``."""
+    """A wheel of compiled modules: ``{"pkg/_ext": C source}`` -> ``pkg/_ext{EXT_SUFFIX}``."""
     files: dict[str, bytes | str] = dict(pure or {})
     for stem, source in modules.items():
         out = workdir / name / (stem.replace("/", "__") + build.ext_suffix)
