@@ -74,7 +74,8 @@ def check_native(session: nox.Session) -> None:
 @nox.session(python=None, venv_backend="uv", default=False)
 def tests(session: nox.Session) -> None:
     """Run the test suite (real gcc-built wheels, real uv and nox)."""
-    session.install("-e", ".[test]")
+    # pip: the network tests download real PyPI wheels for other platforms with it.
+    session.install("-e", ".[test]", "pip")
     env = {
         "UV_PYTHON_DOWNLOADS": "never",
         # The end-to-end tests on real PyPI wheels run by default; "-- -m 'not network'" skips.

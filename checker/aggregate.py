@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from checker.context import RunContext
-from checker.discover import WheelRef
+from checker.discover import WheelRef, matches, wheel_ref
 from checker.errors import InputFileError
+from checker.findings import Finding
 from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file
 from checker.reports.json_report import write_json_report
 from checker.verdict import Report, build_report, missing_fragment
@@ -41,10 +43,29 @@ def fresh_fragment(ctx: RunContext, ref: WheelRef) -> Fragment:
     return fragment
 
 
-def aggregate(ctx: RunContext, selected: Sequence[WheelRef]) -> Report:
+def missing_pinned(ctx: RunContext, patterns: Sequence[str]) -> list[Fragment]:
+    """Stand-ins for wheels pinned in packages.lock (and selected) but absent from the folder."""
+    if ctx.locked is None:
+        return []
+    absent = []
+    for pinned in ctx.locked.wheels:
+        ref = wheel_ref(ctx.packages / pinned.file)
+        if ref.path.exists() or (patterns and not any(matches(ref, p) for p in patterns)):
+            continue
+        error = f"{pinned.file} is pinned in packages.lock but missing from {ctx.packages}"
+        finding = Finding("integrity", "lock", "lock-missing", error, pinned.file)
+        stand_in = missing_fragment(pinned.file, error)
+        absent.append(replace(stand_in, project=pinned.project, findings=(finding,)))
+    return absent
+
+
+def aggregate(
+    ctx: RunContext, selected: Sequence[WheelRef], patterns: Sequence[str] = ()
+) -> Report:
     """Judge the selected wheels and write report.json; the caller prints and exits."""
     whitelist = load_whitelist(ctx.whitelist_path, required=ctx.settings.whitelist is not None)
     fragments = [fresh_fragment(ctx, ref) for ref in selected]
+    fragments += missing_pinned(ctx, patterns)
     report = build_report(
         fragments,
         whitelist,

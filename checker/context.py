@@ -10,6 +10,7 @@ from checker.discover import default_packages_folder
 from checker.errors import SetupError
 from checker.fragment import Fingerprint
 from checker.interpreter import InterpreterInfo, query_interpreter, resolve_interpreter
+from checker.lock import LockedSet, lock_variants, read_lock
 from checker.platforms import default_variant, platform_key
 from checker.settings import Settings
 from checker.whitelist import default_whitelist_path
@@ -26,6 +27,7 @@ class RunContext:
     platform: str
     variant: str
     run_id: str
+    locked: LockedSet | None = None  # this variant's and platform's set in packages.lock
 
     @property
     def fragments_dir(self) -> Path:
@@ -66,12 +68,16 @@ def make_context(settings: Settings, interpreter_spec: str | None, run_id: str) 
             f"interpreter {str(interpreter)!r} cannot load extension modules at all "
             "(no extension suffixes: a statically linked build?); nothing native can import"
         )
+    platform = settings.platform or platform_key(info.sys_platform, info.machine)
+    variant = settings.variant or default_variant(info)
+    lock = read_lock(settings.lock) if settings.lock else None
     return RunContext(
         settings=settings,
         interpreter=interpreter,
         info=info,
         packages=packages_folder(settings, interpreter),
-        platform=settings.platform or platform_key(info.sys_platform, info.machine),
-        variant=settings.variant or default_variant(info),
+        platform=platform,
+        variant=variant,
         run_id=run_id,
+        locked=lock.find(lock_variants(variant, info.version), platform) if lock else None,
     )

@@ -54,6 +54,12 @@ def _ref(path: Path) -> tuple[WheelRef, str]:
     return WheelRef(path, name, str(version), None, ""), f"{name}-{version}"
 
 
+def wheel_ref(path: Path) -> WheelRef:
+    """A WheelRef for one file (which need not exist yet, e.g. a pinned wheel to fetch)."""
+    ref, short = _ref(path)
+    return WheelRef(ref.path, ref.project, ref.version, ref.name_error, short.lower())
+
+
 def discover(folder: Path) -> list[WheelRef]:
     """Every ``*.whl`` in ``folder`` (not recursive), sorted, with unique session ids."""
     if not folder.exists():

@@ -25,6 +25,10 @@ KINDS: dict[str, str] = {
     # wheel integrity
     "corrupt-wheel": "not a valid zip or not a valid wheel",
     "integrity": "a file does not match RECORD, or an unsafe archive path",
+    # packages.lock
+    "lock-missing": "a wheel pinned in packages.lock is not in the packages folder",
+    "lock-extra": "a wheel of the packages folder is not pinned in packages.lock",
+    "lock-changed": "a wheel's bytes differ from its pin in packages.lock (never installed)",
     # run bookkeeping
     "no-fragment": "the wheel's probe session left no fresh result",
 }
@@ -41,6 +45,7 @@ SKIP_KINDS: dict[str, str] = {
 PSEUDO_MODULES: dict[str, str] = {
     "install": "venv creation and offline install (missing-dependency, incompatible-wheel, ...)",
     "integrity": "zip, wheel metadata and RECORD checks (corrupt-wheel, integrity)",
+    "lock": "the packages folder against packages.lock (lock-missing, lock-extra, lock-changed)",
     "fragment": "the wheel's probe session left no fresh fragment (no-fragment)",
 }
 

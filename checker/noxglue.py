@@ -124,7 +124,7 @@ def check_native(session: nox.Session, plan: Plan) -> None:
     def body() -> int:
         _settings, ctx = _context(session, plan)
         selected = select(plan.wheels, session.posargs)
-        report = aggregate(ctx, selected)
+        report = aggregate(ctx, selected, session.posargs)
         print(render_console(report))
         session.log(f"report: {ctx.settings.report_dir / 'report.json'}")
         return report.exit_code

@@ -19,6 +19,7 @@ from checker.findings import Finding, ModuleResult
 from checker.fragment import Fragment, sha256_file, write_fragment
 from checker.install import find_uv, install_wheel
 from checker.integrity import integrity_findings
+from checker.lock import check_against_lock
 from checker.modules import plan_modules
 from checker.platforms import describe_tags, supported_tags
 from checker.runner import Sandbox, run_probe
@@ -77,10 +78,15 @@ def check_wheel(ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef]) -> Fra
     modules: list[ModuleResult] = []
     install = "skipped"
     extra: dict[str, Any] = {}
+    lock_problem = check_against_lock(ctx.locked, ref.path, sha256, size) if ctx.locked else None
     contents, findings = open_wheel(ref.path)
+    if lock_problem is not None:
+        findings.insert(0, lock_problem)
     if contents is not None:
         with contents:
-            install, modules, more = _check_contents(ctx, ref, refs, contents, extra)
+            # A wheel that differs from its pin is never installed: its code is not trusted.
+            trusted = lock_problem is None or lock_problem.kind != "lock-changed"
+            install, modules, more = _check_contents(ctx, ref, refs, contents, trusted)
             findings += more
     return Fragment(
         wheel=ref.filename,
@@ -107,7 +113,7 @@ def _check_contents(
     ref: WheelRef,
     refs: Sequence[WheelRef],
     contents: WheelContents,
-    extra: dict[str, Any],
+    trusted: bool,
 ) -> tuple[str, list[ModuleResult], list[Finding]]:
     findings = integrity_findings(contents)
     candidates = extension_candidates(contents, ctx.info.ext_suffixes)
@@ -115,12 +121,11 @@ def _check_contents(
     tag_problem = _tag_finding(contents, supported_tags(ctx.info))
     if tag_problem is not None:
         findings.append(tag_problem)
-    if findings:  # never install a wheel that is damaged, unsafe or not for this interpreter
+    if findings or not trusted:  # never install a damaged, unsafe, changed or foreign wheel
         return "skipped", _not_installed(plan.to_import, plan.decided), findings
     uv = find_uv()
     venv = ctx.venv_dir(ref.session_id)
     result = install_wheel(uv, ctx.interpreter, venv, ref.path, ctx.packages)
-    extra["install_seconds"] = round(result.duration, 3)
     if result.python is None:
         assert result.finding is not None
         failure = _install_failure(ctx, contents, refs, result.finding)

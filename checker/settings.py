@@ -40,6 +40,7 @@ class Settings:
     skip_modules: tuple[str, ...]
     fresh: bool
     keep_env: tuple[str, ...]
+    lock: Path | None  # packages.lock; None: no lock checks
 
 
 def _as_bool(name: str, value: Any) -> bool:
@@ -98,8 +99,9 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
     "skip_modules": ("NATIVE_CHECK_SKIP_MODULES", "skip-modules", _as_list, ()),
     "fresh": ("NATIVE_CHECK_FRESH", "fresh", _as_bool, False),
     "keep_env": ("NATIVE_CHECK_KEEP_ENV", "keep-env", _as_list, ()),
+    "lock": ("NATIVE_CHECK_LOCK", "lock", _as_text, "packages.lock"),
 }
-_PATH_FIELDS = ("packages", "whitelist", "report_dir", "work_dir")
+_PATH_FIELDS = ("packages", "whitelist", "report_dir", "work_dir", "lock")
 
 
 def read_pyproject_table(project_dir: Path) -> dict[str, Any]:
