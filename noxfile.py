@@ -36,15 +36,15 @@ import nox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the checker package beside us
 
-from checker import noxglue
+from checker import noxglue, plan
 from checker.discover import WheelRef
 
 nox.needs_version = ">=2025.2.9"
 nox.options.sessions = ["check_native"]
 nox.options.download_python = "never"
 
-PLAN = noxglue.load_plan(Path(__file__).resolve().parent, os.environ, sys.argv)
-noxglue.ensure_run_id(os.environ)
+PLAN = plan.load_plan(Path(__file__).resolve().parent, os.environ, sys.argv)
+plan.ensure_run_id(os.environ)
 
 
 def _register_probe(ref: WheelRef) -> None:
@@ -53,11 +53,13 @@ def _register_probe(ref: WheelRef) -> None:
 
     probe.__doc__ = f"Install and import {ref.filename} in a fresh uv venv; write its fragment."
     nox.session(
-        name=noxglue.probe_session_name(ref),
+        name=plan.probe_session_name(ref),
         python=None,
         venv_backend="none",
         default=False,
         allow_parallel=True,
+        # A fresh clone checks the default set pinned in packages.lock: fetch it first.
+        requires=["fetch"] if PLAN.fetch_first else [],
     )(probe)
 
 
@@ -69,6 +71,18 @@ for _ref in PLAN.wheels:
 def check_native(session: nox.Session) -> None:
     """Check every (or every named) wheel: fragments + whitelist -> report.json, exit 0/1/2."""
     noxglue.check_native(session, PLAN)
+
+
+@nox.session(python=None, venv_backend="uv", default=False)
+def fetch(session: nox.Session) -> None:
+    """Download the wheels pinned in packages.lock for this platform; verify every sha256."""
+    noxglue.fetch(session, PLAN)
+
+
+@nox.session(python=None, venv_backend="uv", default=False)
+def lock(session: nox.Session) -> None:
+    """Write packages.lock: `-- REQUIREMENT...` for five platforms, else pin the folder."""
+    noxglue.lock(session, PLAN)
 
 
 @nox.session(python=None, venv_backend="uv", default=False)

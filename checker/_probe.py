@@ -35,12 +35,14 @@ import sys
 import sysconfig
 import time
 import traceback
+from types import TracebackType
+from typing import Any, Dict, List, Optional
 
 CIRCULAR_MARKER = "partially initialized module"
 MAX_FRAMES = 12
 
 
-def interpreter_info():
+def interpreter_info() -> Dict[str, Any]:
     impl = sys.implementation
     iver = impl.version
     implementation_version = "{0.major}.{0.minor}.{0.micro}".format(iver)
@@ -83,14 +85,14 @@ def interpreter_info():
     }
 
 
-def _frames(tb):
+def _frames(tb: Optional[TracebackType]) -> List[List[Any]]:
     frames = []
     for frame in traceback.extract_tb(tb)[-MAX_FRAMES:]:
         frames.append([frame.filename, frame.lineno, frame.name, frame.line or ""])
     return frames
 
 
-def _failure(exc, stage, parent=None):
+def _failure(exc: BaseException, stage: str, parent: Optional[str] = None) -> Dict[str, Any]:
     info = {
         "ok": False,
         "stage": stage,
@@ -101,13 +103,15 @@ def _failure(exc, stage, parent=None):
         "name": getattr(exc, "name", None) if isinstance(exc, ImportError) else None,
         "frames": _frames(exc.__traceback__),
     }
-    cause = exc.__cause__ or exc.__context__
+    cause = exc.__cause__
+    if cause is None and not exc.__suppress_context__:
+        cause = exc.__context__
     if cause is not None:
         info["cause"] = "{}: {}".format(type(cause).__name__, cause)
     return info
 
 
-def _partial_module(message):
+def _partial_module(message: str) -> Optional[str]:
     """The module named in "... partially initialized module 'x' ...", if any."""
     if CIRCULAR_MARKER not in message:
         return None
@@ -120,7 +124,7 @@ def _partial_module(message):
     return None
 
 
-def probe_module(name):
+def probe_module(name: str) -> Dict[str, Any]:
     """Import ``name`` (its parents first, so a failure is attributed to the right file)."""
     parts = name.split(".")
     for i in range(1, len(parts)):
@@ -137,11 +141,15 @@ def probe_module(name):
         first = _failure(exc, "module")
         if _partial_module(str(exc)) is None:
             return first
-        return _retry_circular(name, exc, first)
-    return {"ok": True, "file": getattr(module, "__file__", None), "note": None}
+        failed = exc
+    else:
+        return {"ok": True, "file": getattr(module, "__file__", None), "note": None}
+    # Retried outside the except clause: a retry's error must not get the first one as
+    # its implicit __context__ (reported as a "cause" that only repeats the error).
+    return _retry_circular(name, failed, first)
 
 
-def _module_for_file(filename):
+def _module_for_file(filename: str) -> Optional[str]:
     """The importable name of a source file on sys.path, or None."""
     best = None
     for entry in sys.path:
@@ -158,7 +166,7 @@ def _module_for_file(filename):
     return ".".join(best) if best else None
 
 
-def _cycle_starters(name, exc):
+def _cycle_starters(name: str, exc: BaseException) -> List[str]:
     """Modules to import first: the partial module, then the traceback's files, innermost first."""
     starters = []
     partial = _partial_module(str(exc))
@@ -171,7 +179,7 @@ def _cycle_starters(name, exc):
     return starters
 
 
-def _retry_circular(name, exc, first):
+def _retry_circular(name: str, exc: BaseException, first: Dict[str, Any]) -> Dict[str, Any]:
     """A cycle that appears only because ``name`` was imported first: import a starter first."""
     last = first
     for starter in _cycle_starters(name, exc):
@@ -187,7 +195,7 @@ def _retry_circular(name, exc, first):
     return last
 
 
-def run(job_path):
+def run(job_path: str) -> None:
     with open(job_path, encoding="utf-8") as handle:
         job = json.load(handle)
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
@@ -195,7 +203,7 @@ def run(job_path):
     sys.stdout = sys.stderr
     faulthandler.enable(file=sys.stderr, all_threads=False)
 
-    def emit(obj):
+    def emit(obj: Dict[str, Any]) -> None:
         protocol.write(json.dumps(obj) + "\n")
         protocol.flush()
 
@@ -217,7 +225,7 @@ def run(job_path):
     os._exit(0)
 
 
-def main(argv):
+def main(argv: List[str]) -> int:
     if argv[:1] == ["info"]:
         sys.stdout.write(json.dumps(interpreter_info()) + "\n")
         return 0

@@ -17,14 +17,19 @@ _MISSING_LIBRARY = (
     re.compile(r"([^\s:]+): cannot open shared object file"),  # glibc
     re.compile(r"Error loading shared library ([^\s:]+)"),  # musl
     re.compile(r"Library not loaded: (\S+)"),  # macOS dyld
-    re.compile(r"DLL load failed(?: while importing \w+)?: (The specified module could not be found)"),
+    re.compile(
+        r"DLL load failed(?: while importing \w+)?: (The specified module could not be found)"
+    ),
 )
 _SYMBOL_VERSION = re.compile(r"version `([^']+)' not found(?: \(required by ([^)]+)\))?")
 _UNDEFINED_SYMBOL = (
     re.compile(r"undefined symbol: (\S+)"),  # glibc
     re.compile(r"Error relocating [^:]+: (\S+): symbol not found"),  # musl
-    re.compile(r"Symbol not found: (\S+)"),  # macOS
-    re.compile(r"DLL load failed(?: while importing \w+)?: (The specified procedure could not be found)"),
+    re.compile(r"Symbol not found: (\S+)"),  # macOS up to 11
+    re.compile(r"symbol not found in flat namespace ['(]?([^')\s]+)"),  # macOS 12+
+    re.compile(
+        r"DLL load failed(?: while importing \w+)?: (The specified procedure could not be found)"
+    ),
 )
 _INIT_MISMATCH = re.compile(r"does not define module export function \((\w+)\)")
 _CIRCULAR = "partially initialized module"
@@ -38,7 +43,7 @@ class ImportContext:
     requirement_names: Collection[str]  # canonical names of Requires-Dist on this target
 
 
-_SITE_PACKAGES = re.compile(r"[^\s'\"]*site-packages[\\/]")
+_SITE_PACKAGES = re.compile(r"[^\s'\"(]*site-packages[\\/]")
 
 
 def _short(text: str) -> str:
@@ -47,16 +52,30 @@ def _short(text: str) -> str:
 
 
 def last_frame(frames: list[list[Any]], ctx: ImportContext) -> str | None:
-    """The last traceback frame that is not importlib's own machinery."""
+    """The last traceback frame that is neither importlib's machinery nor the probe's own."""
     for filename, lineno, func, _line in reversed(frames):
-        if str(filename).startswith("<frozen") or "importlib" in str(filename):
+        if _is_machinery(str(filename)):
             continue
         return f"{_short(str(filename))}:{lineno} in {func}"
     return None
 
 
+def _is_machinery(filename: str) -> bool:
+    """importlib's frames and the probe script's: the same for every import, never the cause."""
+    path = filename.replace("\\", "/")
+    folder, _, name = path.rpartition("/")
+    in_importlib = folder.endswith("/importlib") or "/importlib/" in path  # not importlib_metadata
+    return filename.startswith("<frozen") or in_importlib or name == "_probe.py"
+
+
 def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _quoted(line: str) -> str:
+    """The file name of a faulthandler line ``File "name", line 3 in func``."""
+    parts = line.split('"')
+    return parts[1] if len(parts) > 2 else line
 
 
 def _kind_of_import_error(message: str) -> tuple[str, str | None]:
@@ -105,11 +124,11 @@ def classify(raw: dict[str, Any], file: str | None, ctx: ImportContext) -> Modul
             (
                 ln.strip()
                 for ln in tail.splitlines()
-                if ln.strip().startswith("File ") and "<frozen" not in ln and "_probe.py" not in ln
+                if ln.strip().startswith("File ") and not _is_machinery(_quoted(ln))
             ),
             "",
         )
-        detail = "; ".join(part for part in (fatal, frame) if part)
+        detail = _short("; ".join(part for part in (fatal, frame) if part))
         error = f"the interpreter died ({raw['crash']}) while importing {module}"
         error += f": {detail}" if detail else ""
         return ModuleResult(module, file, "failed", "crash", error, duration=duration)
@@ -129,4 +148,6 @@ def classify(raw: dict[str, Any], file: str | None, ctx: ImportContext) -> Modul
         error = f"importing parent package {raw.get('parent')!r} raised {error}"
     if where:
         error += f" (at {where})"
-    return ModuleResult(module, file, "failed", kind, error, note=raw.get("cause"), duration=duration)
+    cause = raw.get("cause")
+    note = _short(str(cause)) if cause else None
+    return ModuleResult(module, file, "failed", kind, error, note=note, duration=duration)

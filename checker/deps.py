@@ -67,7 +67,9 @@ def find_missing(
     markers: Mapping[str, str],
 ) -> str | None:
     """A readable chain to the first requirement the folder cannot satisfy, or None."""
-    todo: list[tuple[Sequence[str], frozenset[str], str]] = [(root_requires, frozenset(), root_project)]
+    todo: list[tuple[Sequence[str], frozenset[str], str]] = [
+        (root_requires, frozenset(), root_project)
+    ]
     seen: set[tuple[str, frozenset[str]]] = set()
     while todo:
         requires, extras, chain = todo.pop(0)
@@ -79,11 +81,18 @@ def find_missing(
             if not _active(req, markers, extras):
                 continue
             name = canonicalize_name(req.name)
-            candidates = [a for a in index.get(name, []) if req.specifier.contains(a.version, prereleases=True)]
+            candidates = [
+                a
+                for a in index.get(name, [])
+                if req.specifier.contains(a.version, prereleases=True)
+            ]
             if not candidates:
                 have = ", ".join(sorted(str(a.version) for a in index.get(name, [])))
                 found = f" (folder has {name} {have})" if have else ""
-                return f"requirement {str(req)!r} of {chain} has no wheel in the packages folder{found}"
+                return (
+                    f"requirement {str(req)!r} of {chain} has no wheel in the packages folder"
+                    f"{found}"
+                )
             best = max(candidates, key=lambda a: a.version)
             key = (name, frozenset(req.extras))
             if key in seen:
@@ -93,5 +102,11 @@ def find_missing(
             if contents is None:
                 continue
             with contents:
-                todo.append((contents.requires_dist, frozenset(req.extras), f"{name} {best.version} <- {chain}"))
+                todo.append(
+                    (
+                        contents.requires_dist,
+                        frozenset(req.extras),
+                        f"{name} {best.version} <- {chain}",
+                    )
+                )
     return None

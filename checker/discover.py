@@ -75,12 +75,17 @@ def discover(folder: Path) -> list[WheelRef]:
     pairs = [_ref(p) for p in paths]
     counts = Counter(short for _ref_, short in pairs)
     refs = []
+    taken: set[str] = set()
     for ref, short in pairs:
         # Two wheels of one project and version (other tags or builds) keep the full name.
-        session_id = short if counts[short] == 1 else ref.path.name[: -len(".whl")]
-        refs.append(
-            WheelRef(ref.path, ref.project, ref.version, ref.name_error, session_id.lower())
-        )
+        session_id = (short if counts[short] == 1 else ref.path.name[: -len(".whl")]).lower()
+        # File names that differ only in case still need distinct ids.
+        unique, n = session_id, 1
+        while unique in taken:
+            n += 1
+            unique = f"{session_id}-{n}"
+        taken.add(unique)
+        refs.append(WheelRef(ref.path, ref.project, ref.version, ref.name_error, unique))
     return refs
 
 
@@ -95,7 +100,7 @@ def matches(ref: WheelRef, pattern: str) -> bool:
 
 
 def select(refs: Sequence[WheelRef], patterns: Iterable[str]) -> list[WheelRef]:
-    """The wheels matching any pattern (all without patterns); a pattern matching none is an error."""
+    """The wheels matching any pattern (all without patterns); an unmatched pattern is an error."""
     patterns = [p for p in patterns if p.strip()]
     if not patterns:
         return list(refs)

@@ -116,7 +116,9 @@ def fragment_path(folder: Path, wheel_filename: str) -> Path:
 
 def write_fragment(folder: Path, fragment: Fragment) -> Path:
     """Write atomically: the aggregate never reads half a fragment."""
-    return write_json_atomic(fragment_path(folder, fragment.wheel), fragment.to_json(), sort_keys=True)
+    return write_json_atomic(
+        fragment_path(folder, fragment.wheel), fragment.to_json(), sort_keys=True
+    )
 
 
 def read_fragment(path: Path) -> Fragment | None:
@@ -125,10 +127,13 @@ def read_fragment(path: Path) -> Fragment | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputFileError(f"{path}: cannot read fragment: {exc}") from None
     try:
-        return Fragment.from_json(json.loads(text))
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+        return Fragment.from_json(data)
     except (ValueError, KeyError, TypeError) as exc:
         raise InputFileError(f"{path}: not a valid fragment: {exc}") from None
 

@@ -33,7 +33,9 @@ def plan_modules(
     for cand in candidates:
         if any(fnmatch.fnmatchcase(cand.module, pattern) for pattern in skip_patterns):
             reason = "matches a skip-modules pattern"
-            decided.append(ModuleResult(cand.module, cand.installed, "skipped", "skip-pattern", reason))
+            decided.append(
+                ModuleResult(cand.module, cand.installed, "skipped", "skip-pattern", reason)
+            )
             continue
         if cand.other_interpreter:
             reason = f"built for another interpreter ({cand.installed.rsplit('/', 1)[-1]})"
@@ -56,8 +58,12 @@ def plan_modules(
                 f"{cand.installed} exports {', '.join(inits)} but its file name needs "
                 f"PyInit_{leaf}: the import would fail"
             )
-            decided.append(ModuleResult(cand.module, cand.installed, "failed", "init-mismatch", error))
+            decided.append(
+                ModuleResult(cand.module, cand.installed, "failed", "init-mismatch", error)
+            )
         else:
             reason = "shared library without PyInit_* (loaded by ctypes/cffi), not a module"
-            decided.append(ModuleResult(cand.module, cand.installed, "skipped", "not-a-module", reason))
+            decided.append(
+                ModuleResult(cand.module, cand.installed, "skipped", "not-a-module", reason)
+            )
     return ModulePlan(tuple(to_import), tuple(decided))

@@ -7,72 +7,29 @@ for a finding.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
+import shutil
 import sys
-import uuid
-from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NoReturn, TypeVar
 
 import nox
 
 from checker.aggregate import aggregate
-from checker.context import RunContext, make_context, packages_folder
-from checker.discover import WheelRef, discover, select
-from checker.errors import EXIT_OK, CheckerError, exit_code_for
-from checker.interpreter import resolve_interpreter
+from checker.context import RunContext, make_context
+from checker.discover import WheelRef, select
+from checker.errors import EXIT_OK, CheckerError, SetupError, exit_code_for
+from checker.lock import LOCK_FILE, Lock, LockedSet, read_lock, write_lock
+from checker.pin import LOCK_PLATFORMS, fetch_pinned, pin_folder, pin_platform
+from checker.plan import Plan, ensure_run_id
 from checker.probe_job import run_probe_session
 from checker.reports.console import render_console
 from checker.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
-RUN_ID_VARIABLE = "NATIVE_CHECK_RUN_ID"
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What the noxfile generates sessions from. ``error`` is raised when a session runs."""
-
-    project_dir: Path
-    wheels: tuple[WheelRef, ...]
-    error: CheckerError | None
-
-    @property
-    def probe_sessions(self) -> list[str]:
-        return [probe_session_name(ref) for ref in self.wheels]
-
-
-def probe_session_name(ref: WheelRef) -> str:
-    return f"probe-{ref.session_id}"
-
-
-def forced_python(argv: Sequence[str]) -> str | None:
-    """The interpreter given to nox with -P/--force-python (read early to find the wheels)."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("-P", "--force-python", "--force-pythons", dest="force", action="append")
-    known, _rest = parser.parse_known_args(list(argv[1:]))
-    return known.force[-1] if known.force else None
-
-
-def load_plan(project_dir: Path, environ: Mapping[str, str], argv: Sequence[str]) -> Plan:
-    """Find the wheels to generate sessions for; never raises (nox -l must always work)."""
-    try:
-        settings = load_settings(project_dir, environ)
-        interpreter = resolve_interpreter(forced_python(argv))
-        wheels = discover(packages_folder(settings, interpreter))
-    except CheckerError as exc:
-        return Plan(project_dir, (), exc)
-    return Plan(project_dir, tuple(wheels), None)
-
-
-def ensure_run_id(environ: MutableMapping[str, str]) -> str:
-    """One id per nox invocation, inherited by nox's parallel workers through the environment."""
-    return environ.setdefault(RUN_ID_VARIABLE, uuid.uuid4().hex)
 
 
 def _fail(session: nox.Session, error: BaseException) -> NoReturn:
@@ -93,9 +50,11 @@ def _quiet_library_logs() -> None:
     logging.getLogger("checker").setLevel(level)
 
 
-def _context(session: nox.Session, plan: Plan) -> tuple[Settings, RunContext]:
+def _context(
+    session: nox.Session, plan: Plan, *, need_wheels: bool = True
+) -> tuple[Settings, RunContext]:
     _quiet_library_logs()
-    if plan.error is not None:
+    if need_wheels and plan.error is not None:
         raise plan.error
     settings = load_settings(plan.project_dir, os.environ)
     python = session.python if isinstance(session.python, str) else None
@@ -131,3 +90,69 @@ def check_native(session: nox.Session, plan: Plan) -> None:
 
     if _guard(session, body) != EXIT_OK:
         session.error("some wheels failed (see the summary above)")
+
+
+def _pip(session: nox.Session) -> list[str]:
+    """pip inside the session's own venv (downloads never touch nox's environment)."""
+    session.install("pip")
+    bin_dir = Path(session.bin)
+    python = bin_dir / ("python.exe" if sys.platform == "win32" else "python")
+    return [str(python), "-m", "pip"]
+
+
+def lock(session: nox.Session, plan: Plan) -> None:
+    """Session body of lock: resolve requirements for the five platforms, or pin the folder."""
+
+    def body() -> None:
+        settings, ctx = _context(session, plan, need_wheels=False)
+        path = settings.lock or settings.project_dir / LOCK_FILE
+        current = read_lock(path) or Lock((), ())
+        requirements = tuple(session.posargs)
+        if requirements or (not ctx.packages.exists() and settings.requirements):
+            requirements = requirements or settings.requirements
+            python = ctx.info.short_version
+            pip = _pip(session)
+            new = Lock(tuple(sorted(requirements)), current.sets)
+            work = settings.work_dir / "lock-downloads"
+            for key, platform in LOCK_PLATFORMS.items():
+                shutil.rmtree(work, ignore_errors=True)
+                wheels = pin_platform(requirements, python, platform, pip, work)
+                new = new.replace_set(LockedSet(f"python-{python}", key, tuple(wheels)))
+                session.log(f"{key}: {len(wheels)} wheel(s) pinned for Python {python}")
+            shutil.rmtree(work, ignore_errors=True)
+        elif ctx.packages.is_dir():
+            pinned = pin_folder(ctx.packages, ctx.variant, ctx.platform)
+            new = current.replace_set(pinned)
+            session.log(f"{ctx.variant}/{ctx.platform}: {len(pinned.wheels)} wheel(s) pinned")
+        else:
+            raise SetupError(
+                "nothing to lock: no requirements given and no packages folder "
+                f"{str(ctx.packages)!r}"
+            )
+        if new == current and path.exists():
+            session.log(f"{path} is up to date")
+            return
+        write_lock(path, new)
+        session.log(f"wrote {path}")
+
+    _guard(session, body)
+
+
+def fetch(session: nox.Session, plan: Plan) -> None:
+    """Session body of fetch: download the wheels pinned for this platform, verified."""
+
+    def body() -> None:
+        _settings, ctx = _context(session, plan, need_wheels=False)
+        if ctx.locked is None:
+            raise SetupError(
+                f"packages.lock has no wheels for {ctx.variant} / {ctx.platform}: "
+                "run `nox -s lock` first"
+            )
+        missing = [w for w in ctx.locked.wheels if not (ctx.packages / w.file).exists()]
+        if not missing:
+            session.log(f"all {len(ctx.locked.wheels)} pinned wheel(s) are in {ctx.packages}")
+            return
+        fetched = fetch_pinned(_pip(session), ctx.locked, ctx.packages)
+        session.log(f"fetched {len(fetched)} wheel(s) into {ctx.packages}, every sha256 verified")
+
+    _guard(session, body)

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -189,6 +190,9 @@ def run_probe(
     keep_env: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """One raw result per module, in order, whatever the modules do to the process."""
+    # Start from nothing: a sandbox left by an interrupted run must not leak into this one
+    # (the probe promises an empty working directory and a fresh HOME).
+    shutil.rmtree(sandbox.root, ignore_errors=True)
     sandbox.create()
     remaining = list(modules)
     results: list[dict[str, Any]] = []
@@ -198,5 +202,7 @@ def run_probe(
         results.extend(done)
         remaining = remaining[len(done) :]
         if done and ("crash" in done[-1] or "timeout" in done[-1]) and remaining:
-            log.info("probe restarted after %s; %d module(s) left", done[-1]["module"], len(remaining))
+            log.info(
+                "probe restarted after %s; %d module(s) left", done[-1]["module"], len(remaining)
+            )
     return results

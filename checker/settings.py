@@ -41,6 +41,7 @@ class Settings:
     fresh: bool
     keep_env: tuple[str, ...]
     lock: Path | None  # packages.lock; None: no lock checks
+    requirements: tuple[str, ...]  # what `nox -s lock` resolves without arguments
 
 
 def _as_bool(name: str, value: Any) -> bool:
@@ -100,6 +101,7 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
     "fresh": ("NATIVE_CHECK_FRESH", "fresh", _as_bool, False),
     "keep_env": ("NATIVE_CHECK_KEEP_ENV", "keep-env", _as_list, ()),
     "lock": ("NATIVE_CHECK_LOCK", "lock", _as_text, "packages.lock"),
+    "requirements": ("NATIVE_CHECK_REQUIREMENTS", "requirements", _as_list, ()),
 }
 _PATH_FIELDS = ("packages", "whitelist", "report_dir", "work_dir", "lock")
 

@@ -100,7 +100,11 @@ def open_wheel(path: Path) -> tuple[WheelContents | None, list[Finding]]:
 
 
 def _read_layout(
-    path: Path, archive: zipfile.ZipFile, name: NormalizedName, version: str, tags: frozenset[object]
+    path: Path,
+    archive: zipfile.ZipFile,
+    name: NormalizedName,
+    version: str,
+    tags: frozenset[object],
 ) -> tuple[WheelContents | None, list[Finding]]:
     names = tuple(archive.namelist())
     dist_infos = sorted(

@@ -84,7 +84,11 @@ def parse_whitelist(text: str, path: Path) -> Whitelist:
     for wheel_key, modules in data.items():
         if not isinstance(modules, dict):
             raise InputFileError(f"{path}: {wheel_key!r} must map module names to error substrings")
+        if not wheel_key.strip():
+            raise InputFileError(f"{path}: empty wheel key (give a file name or a glob)")
         for module, patterns in modules.items():
+            if not module.strip():
+                raise InputFileError(f"{path}: {wheel_key!r}: empty module name")
             values = [patterns] if isinstance(patterns, str) else patterns
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                 raise InputFileError(
@@ -118,10 +122,12 @@ def default_whitelist_path(project_dir: Path, variant: str, platform: str) -> Pa
 def wheel_glob(wheel_filename: str) -> str:
     """A wheel key that survives a version bump: ``{distribution}-*.whl``."""
     try:
-        name = parse_wheel_filename(wheel_filename)[0]
+        parse_wheel_filename(wheel_filename)
     except InvalidWheelFilename:
         return wheel_filename
-    return f"{name.replace('-', '_')}-*.whl"
+    # The file's own distribution part: the canonical name would not match older file names
+    # that keep dots or runs of underscores (``ruamel.yaml.clib-0.2.8-...whl``).
+    return f"{wheel_filename.split('-', 1)[0].lower()}-*.whl"
 
 
 _UNSTABLE = re.compile(r"[\\/]|0x[0-9a-fA-F]{4,}")
@@ -131,10 +137,11 @@ _AT_FRAME = re.compile(r" \(at [^)]*\)$")
 def stable_substring(error: str, limit: int = 120) -> str:
     """A contiguous part of the error that stays the same across machines and runs.
 
-    The first line is cut at ": " into segments; the longest run of segments without
+    The first non-blank line is cut at ": " into segments; the longest run of segments without
     paths, addresses or library file names wins. It is always a substring of ``error``.
     """
-    line = _AT_FRAME.sub("", error.splitlines()[0] if error else "").strip()
+    first = next((text for text in error.splitlines() if text.strip()), "")
+    line = _AT_FRAME.sub("", first).strip()
     segments = line.split(": ")
     best: list[str] = []
     run: list[str] = []

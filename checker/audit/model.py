@@ -1,0 +1,93 @@
+"""The results of the static audit: what each binary links and what breaks a promise."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from checker.findings import Finding
+
+logger = logging.getLogger(__name__)
+
+STAGE = "static"
+
+AUDIT_KINDS: dict[str, str] = {
+    "missing-library": "a library the binary looks for inside the wheel is not there",
+    "external-library": "a library neither bundled nor on the platform policy's allow-list",
+    "symbol-version": "a versioned symbol (GLIBC_2.x, ...) newer than the tag or floor allows",
+    "macos-version": "a Mach-O minimum macOS version newer than the wheel's macosx tag",
+    "architecture": "a binary's architecture does not match the wheel's platform tag",
+    "abi3-violation": "an abi3 extension uses Python symbols outside the limited API it claims",
+}
+"""The finding kinds of the static audit (stage "static")."""
+
+HOW_VALUES = ("bundled", "system", "python", "missing", "external")
+
+
+@dataclass(frozen=True)
+class LinkedLibrary:
+    """One library a binary needs and where the loader would find it.
+
+    ``how``: "bundled" (``resolved`` is its installed path inside the wheel), "system"
+    (``resolved`` is the allow-list entry it matched), "python" (libpython, python3.dll:
+    provided by the interpreter), "missing" or "external" (``resolved`` is None).
+    """
+
+    name: str
+    resolved: str | None
+    how: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "resolved": self.resolved, "how": self.how}
+
+
+@dataclass(frozen=True)
+class BinaryAudit:
+    """The static facts of one ELF/Mach-O/PE member of the wheel."""
+
+    file: str
+    """The member name inside the zip."""
+    module: str
+    """The dotted module name of an extension module, else its installed path."""
+    format: str
+    architectures: tuple[str, ...]
+    links: tuple[LinkedLibrary, ...]
+    symbol_versions: dict[str, str]
+    """The highest version referenced per prefix, e.g. {"GLIBC": "2.17"} (ELF only)."""
+    min_os: str | None
+    """Mach-O: the highest minimum macOS version of its slices; others None."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "module": self.module,
+            "format": self.format,
+            "architectures": list(self.architectures),
+            "links": [link.to_json() for link in self.links],
+            "symbol_versions": dict(sorted(self.symbol_versions.items())),
+            "min_os": self.min_os,
+        }
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """The static audit of one wheel."""
+
+    findings: tuple[Finding, ...]
+    binaries: tuple[BinaryAudit, ...]
+    platform: str
+    """The policies applied, e.g. "manylinux_2_17_x86_64" or "any" for a pure wheel."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "policy": self.platform,
+            "binaries": [binary.to_json() for binary in self.binaries],
+        }
+
+
+def finding(kind: str, binary: BinaryAudit, error: str) -> Finding:
+    """A static-stage finding about ``binary``."""
+    if kind not in AUDIT_KINDS:
+        raise ValueError(f"unknown static audit kind {kind!r}")
+    return Finding(stage=STAGE, module=binary.module, kind=kind, error=error, file=binary.file)

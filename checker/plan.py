@@ -1,0 +1,89 @@
+"""What the noxfile generates sessions from, computed when nox loads it.
+
+Never raises: ``nox -l`` and ``nox -s tests`` must work whatever the packages folder holds;
+an error is kept in the plan and raised by the sessions that need the wheels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import uuid
+from collections.abc import Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from checker.context import packages_folder
+from checker.discover import WheelRef, discover, wheel_ref
+from checker.errors import CheckerError, SetupError
+from checker.interpreter import query_interpreter, resolve_interpreter
+from checker.lock import lock_variants, read_lock
+from checker.platforms import default_variant, platform_key
+from checker.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+RUN_ID_VARIABLE = "NATIVE_CHECK_RUN_ID"
+
+
+@dataclass(frozen=True)
+class Plan:
+    project_dir: Path
+    wheels: tuple[WheelRef, ...]
+    error: CheckerError | None
+    fetch_first: bool = False  # the wheels come from packages.lock and are fetched first
+
+    @property
+    def probe_sessions(self) -> list[str]:
+        return [probe_session_name(ref) for ref in self.wheels]
+
+
+def probe_session_name(ref: WheelRef) -> str:
+    return f"probe-{ref.session_id}"
+
+
+def forced_python(argv: Sequence[str]) -> str | None:
+    """The interpreter given to nox with -P/--force-python (read early to find the wheels)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-P", "--force-python", "--force-pythons", dest="force", nargs="*")
+    known, _rest = parser.parse_known_args(list(argv[1:]))
+    return known.force[0] if known.force else None
+
+
+def _locked_default(settings: Settings, interpreter: Path, folder: Path) -> list[WheelRef] | None:
+    """Pinned wheels for this interpreter when the default packages folder does not exist."""
+    if settings.packages is not None or settings.lock is None:
+        return None
+    lock = read_lock(settings.lock)
+    if lock is None:
+        return None
+    info = query_interpreter(interpreter)
+    variant = settings.variant or default_variant(info)
+    platform = settings.platform or platform_key(info.sys_platform, info.machine)
+    locked = lock.find(lock_variants(variant, info.version), platform)
+    if locked is None:
+        return None
+    return [wheel_ref(folder / wheel.file) for wheel in locked.wheels]
+
+
+def load_plan(project_dir: Path, environ: Mapping[str, str], argv: Sequence[str]) -> Plan:
+    """Find the wheels to generate sessions for (see the module docstring)."""
+    try:
+        settings = load_settings(project_dir, environ)
+        interpreter = resolve_interpreter(forced_python(argv))
+        folder = packages_folder(settings, interpreter)
+        if not folder.exists():
+            pinned = _locked_default(settings, interpreter, folder)
+            if pinned:
+                return Plan(project_dir, tuple(pinned), None, fetch_first=True)
+        wheels = discover(folder)
+    except CheckerError as exc:
+        return Plan(project_dir, (), exc)
+    except OSError as exc:
+        return Plan(project_dir, (), SetupError(f"cannot read the packages folder: {exc}"))
+    return Plan(project_dir, tuple(wheels), None)
+
+
+def ensure_run_id(environ: MutableMapping[str, str]) -> str:
+    """One id per nox invocation, inherited by nox's parallel workers through the environment."""
+    return environ.setdefault(RUN_ID_VARIABLE, uuid.uuid4().hex)

@@ -1,0 +1,163 @@
+"""Tests for checker.settings: environment over pyproject over defaults, and bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checker.errors import InputFileError, UsageError
+from checker.settings import DEFAULT_REPORT_DIR, DEFAULT_WORK_DIR, load_settings
+
+
+def _pyproject(folder: Path, table: str) -> Path:
+    path = folder / "pyproject.toml"
+    path.write_text(f'[project]\nname = "x"\n\n[tool.native-check]\n{table}\n', encoding="utf-8")
+    return path
+
+
+def test_defaults_without_pyproject(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path, {})
+    assert settings.project_dir == tmp_path
+    assert settings.packages is None
+    assert settings.whitelist is None
+    assert settings.variant is None
+    assert settings.report_dir == tmp_path / DEFAULT_REPORT_DIR
+    assert settings.work_dir == tmp_path / DEFAULT_WORK_DIR
+    assert settings.import_timeout > 0
+    assert settings.isolate == "wheel"
+    assert settings.strict_whitelist is False
+    assert settings.skip_modules == ()
+    assert settings.keep_env == ()
+
+
+def test_pyproject_overrides_defaults(tmp_path: Path) -> None:
+    _pyproject(
+        tmp_path,
+        'packages = "wheels"\nimport-timeout = 7\nisolate = "module"\n'
+        'strict-whitelist = true\nskip-modules = ["a.*", "b"]\nvariant = "custom"\n',
+    )
+    settings = load_settings(tmp_path, {})
+    assert settings.packages == tmp_path / "wheels"
+    assert settings.import_timeout == 7.0
+    assert settings.isolate == "module"
+    assert settings.strict_whitelist is True
+    assert settings.skip_modules == ("a.*", "b")
+    assert settings.variant == "custom"
+
+
+def test_environment_overrides_pyproject(tmp_path: Path) -> None:
+    _pyproject(tmp_path, 'packages = "wheels"\nimport-timeout = 7\nisolate = "module"\n')
+    environ = {
+        "NATIVE_CHECK_PACKAGES": "other",
+        "NATIVE_CHECK_IMPORT_TIMEOUT": "2.5",
+        "NATIVE_CHECK_ISOLATE": "WHEEL",
+        "NATIVE_CHECK_STRICT_WHITELIST": "yes",
+        "NATIVE_CHECK_SKIP_MODULES": " x.y , z ,, ",
+        "NATIVE_CHECK_KEEP_ENV": "LD_LIBRARY_PATH,PATH",
+        "NATIVE_CHECK_FRESH": "1",
+    }
+    settings = load_settings(tmp_path, environ)
+    assert settings.packages == tmp_path / "other"
+    assert settings.import_timeout == 2.5
+    assert settings.isolate == "wheel"
+    assert settings.strict_whitelist is True
+    assert settings.skip_modules == ("x.y", "z")
+    assert settings.keep_env == ("LD_LIBRARY_PATH", "PATH")
+    assert settings.fresh is True
+
+
+def test_empty_environment_value_falls_back(tmp_path: Path) -> None:
+    _pyproject(tmp_path, "import-timeout = 9")
+    settings = load_settings(tmp_path, {"NATIVE_CHECK_IMPORT_TIMEOUT": ""})
+    assert settings.import_timeout == 9.0
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("NATIVE_CHECK_IMPORT_TIMEOUT", "abc"),
+        ("NATIVE_CHECK_IMPORT_TIMEOUT", "-1"),
+        ("NATIVE_CHECK_IMPORT_TIMEOUT", "0"),
+        ("NATIVE_CHECK_IMPORT_TIMEOUT", "nan"),
+        ("NATIVE_CHECK_ISOLATE", "x"),
+        ("NATIVE_CHECK_STRICT_WHITELIST", "maybe"),
+        ("NATIVE_CHECK_FRESH", "2"),
+    ],
+)
+def test_bad_environment_value_is_usage_error(tmp_path: Path, variable: str, value: str) -> None:
+    with pytest.raises(UsageError) as info:
+        load_settings(tmp_path, {variable: value})
+    message = str(info.value)
+    assert variable in message
+    assert repr(value) in message
+
+
+def test_bad_pyproject_value_is_usage_error(tmp_path: Path) -> None:
+    _pyproject(tmp_path, 'import-timeout = "soon"')
+    with pytest.raises(UsageError) as info:
+        load_settings(tmp_path, {})
+    assert "import-timeout" in str(info.value)
+    assert "'soon'" in str(info.value)
+
+
+def test_pyproject_wrong_type_for_list(tmp_path: Path) -> None:
+    _pyproject(tmp_path, "skip-modules = [1, 2]")
+    with pytest.raises(UsageError, match="skip-modules"):
+        load_settings(tmp_path, {})
+
+
+def test_unknown_pyproject_key_is_input_file_error(tmp_path: Path) -> None:
+    path = _pyproject(tmp_path, 'packages = "p"\nimport_timeout = 3')
+    with pytest.raises(InputFileError) as info:
+        load_settings(tmp_path, {})
+    assert str(path) in str(info.value)
+    assert "import_timeout" in str(info.value)
+
+
+def test_malformed_toml_is_input_file_error(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text("[tool.native-check\npackages = ", encoding="utf-8")
+    with pytest.raises(InputFileError) as info:
+        load_settings(tmp_path, {})
+    assert str(path) in str(info.value)
+
+
+def test_table_that_is_not_a_table(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[tool]\nnative-check = "yes"\n', encoding="utf-8")
+    with pytest.raises(InputFileError) as info:
+        load_settings(tmp_path, {})
+    assert str(path) in str(info.value)
+
+
+def test_relative_paths_resolve_against_project_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    _pyproject(project, 'whitelist = "lists/w.json"\nreport-dir = "out"')
+    absolute = tmp_path / "abs-packages"
+    settings = load_settings(
+        project, {"NATIVE_CHECK_PACKAGES": str(absolute), "NATIVE_CHECK_WORK_DIR": "w"}
+    )
+    assert settings.whitelist == project / "lists" / "w.json"
+    assert settings.report_dir == project / "out"
+    assert settings.work_dir == project / "w"
+    assert settings.packages == absolute
+    for path in (settings.whitelist, settings.report_dir, settings.work_dir, settings.packages):
+        assert path is not None
+        assert path.is_absolute()
+
+
+def test_relative_project_dir_becomes_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "proj").mkdir()
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(Path("proj"), {"NATIVE_CHECK_PACKAGES": "pk"})
+    assert settings.project_dir == tmp_path / "proj"
+    assert settings.packages == tmp_path / "proj" / "pk"
