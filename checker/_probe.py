@@ -92,6 +92,14 @@ def _frames(tb: Optional[TracebackType]) -> List[List[Any]]:
     return frames
 
 
+def _text(exc: BaseException) -> str:
+    """str(exc), even for an exception whose __str__ itself raises."""
+    try:
+        return str(exc)
+    except BaseException:  # noqa: BLE001
+        return "<{} whose message cannot be shown>".format(type(exc).__name__)
+
+
 def _failure(exc: BaseException, stage: str, parent: Optional[str] = None) -> Dict[str, Any]:
     info = {
         "ok": False,
@@ -99,7 +107,7 @@ def _failure(exc: BaseException, stage: str, parent: Optional[str] = None) -> Di
         "parent": parent,
         "exc_type": type(exc).__name__,
         "exc_module": type(exc).__module__,
-        "message": str(exc),
+        "message": _text(exc),
         "name": getattr(exc, "name", None) if isinstance(exc, ImportError) else None,
         "frames": _frames(exc.__traceback__),
     }
@@ -107,7 +115,7 @@ def _failure(exc: BaseException, stage: str, parent: Optional[str] = None) -> Di
     if cause is None and not exc.__suppress_context__:
         cause = exc.__context__
     if cause is not None:
-        info["cause"] = "{}: {}".format(type(cause).__name__, cause)
+        info["cause"] = "{}: {}".format(type(cause).__name__, _text(cause))
     return info
 
 
@@ -139,7 +147,7 @@ def probe_module(name: str) -> Dict[str, Any]:
         module = importlib.import_module(name)
     except BaseException as exc:  # noqa: BLE001
         first = _failure(exc, "module")
-        if _partial_module(str(exc)) is None:
+        if _partial_module(_text(exc)) is None:
             return first
         failed = exc
     else:
@@ -169,7 +177,7 @@ def _module_for_file(filename: str) -> Optional[str]:
 def _cycle_starters(name: str, exc: BaseException) -> List[str]:
     """Modules to import first: the partial module, then the traceback's files, innermost first."""
     starters = []
-    partial = _partial_module(str(exc))
+    partial = _partial_module(_text(exc))
     if partial and partial != name:
         starters.append(partial)
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):

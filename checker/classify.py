@@ -99,8 +99,10 @@ def _kind_of_import_error(message: str) -> tuple[str, str | None]:
 
 
 def _missing_module_error(raw: dict[str, Any], ctx: ImportContext) -> str:
-    name = str(raw.get("name") or "?")
-    top = name.split(".", 1)[0]
+    name = raw.get("name")
+    if not name:  # raised by hand without a name: keep the package's own words
+        return f"{_first_line(str(raw.get('message') or ''))} (module name unknown)"
+    top = str(name).split(".", 1)[0]
     if top in ctx.declared or top.lower().replace("_", "-") in ctx.requirement_names:
         why = "declared in Requires-Dist but not importable"
     else:
