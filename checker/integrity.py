@@ -28,9 +28,13 @@ def _finding(message: str, file: str | None) -> Finding:
 
 
 def unsafe_path_findings(names: tuple[str, ...]) -> list[Finding]:
-    """Absolute paths, drive letters, backslashes and ``..`` segments are refused."""
+    """Absolute paths, drive letters, backslashes, ``..`` segments and duplicates are refused."""
     findings = []
+    seen: set[str] = set()
     for name in names:
+        if name in seen:
+            findings.append(_finding(f"archive member {name!r} appears more than once", name))
+        seen.add(name)
         if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
             findings.append(_finding(f"absolute archive path {name!r}", name))
         elif "\\" in name:

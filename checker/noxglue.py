@@ -22,7 +22,7 @@ from checker.discover import WheelRef, select
 from checker.errors import EXIT_OK, CheckerError, SetupError, exit_code_for
 from checker.lock import LOCK_FILE, Lock, LockedSet, read_lock, write_lock
 from checker.pin import LOCK_PLATFORMS, fetch_pinned, pin_folder, pin_platform
-from checker.plan import Plan, ensure_run_id
+from checker.plan import Plan, ensure_run_id, quiet_library_logs
 from checker.probe_job import run_probe_session
 from checker.reports.console import render_console
 from checker.settings import Settings, load_settings
@@ -45,15 +45,10 @@ def _guard(session: nox.Session, action: Callable[[], T]) -> T:
         _fail(session, exc)
 
 
-def _quiet_library_logs() -> None:
-    level = logging.DEBUG if os.environ.get("NATIVE_CHECK_DEBUG") else logging.WARNING
-    logging.getLogger("checker").setLevel(level)
-
-
 def _context(
     session: nox.Session, plan: Plan, *, need_wheels: bool = True
 ) -> tuple[Settings, RunContext]:
-    _quiet_library_logs()
+    quiet_library_logs(os.environ)
     if need_wheels and plan.error is not None:
         raise plan.error
     settings = load_settings(plan.project_dir, os.environ)

@@ -66,8 +66,15 @@ def _locked_default(settings: Settings, interpreter: Path, folder: Path) -> list
     return [wheel_ref(folder / wheel.file) for wheel in locked.wheels]
 
 
+def quiet_library_logs(environ: Mapping[str, str]) -> None:
+    """nox shows every log record; the library's own show only with NATIVE_CHECK_DEBUG."""
+    level = logging.DEBUG if environ.get("NATIVE_CHECK_DEBUG") else logging.WARNING
+    logging.getLogger("checker").setLevel(level)
+
+
 def load_plan(project_dir: Path, environ: Mapping[str, str], argv: Sequence[str]) -> Plan:
     """Find the wheels to generate sessions for (see the module docstring)."""
+    quiet_library_logs(environ)
     try:
         settings = load_settings(project_dir, environ)
         interpreter = resolve_interpreter(forced_python(argv))

@@ -138,7 +138,8 @@ def stable_substring(error: str, limit: int = 120) -> str:
     """A contiguous part of the error that stays the same across machines and runs.
 
     The first non-blank line is cut at ": " into segments; the longest run of segments without
-    paths, addresses or library file names wins. It is always a substring of ``error``.
+    paths (a slash or backslash) or hex addresses wins; library names such as libfoo.so.1 are
+    kept, they are the point of the message. It is always a substring of ``error``.
     """
     first = next((text for text in error.splitlines() if text.strip()), "")
     line = _AT_FRAME.sub("", first).strip()
