@@ -38,7 +38,6 @@ class Settings:
     isolate: str
     strict_whitelist: bool
     skip_modules: tuple[str, ...]
-    fresh: bool
     keep_env: tuple[str, ...]
     lock: Path | None  # packages.lock; None: no lock checks
     requirements: tuple[str, ...]  # what `nox -s lock` resolves without arguments
@@ -98,7 +97,6 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
     "isolate": ("NATIVE_CHECK_ISOLATE", "isolate", _as_isolation, "wheel"),
     "strict_whitelist": ("NATIVE_CHECK_STRICT_WHITELIST", "strict-whitelist", _as_bool, False),
     "skip_modules": ("NATIVE_CHECK_SKIP_MODULES", "skip-modules", _as_list, ()),
-    "fresh": ("NATIVE_CHECK_FRESH", "fresh", _as_bool, False),
     "keep_env": ("NATIVE_CHECK_KEEP_ENV", "keep-env", _as_list, ()),
     "lock": ("NATIVE_CHECK_LOCK", "lock", _as_text, "packages.lock"),
     "requirements": ("NATIVE_CHECK_REQUIREMENTS", "requirements", _as_list, ()),

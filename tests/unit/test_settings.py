@@ -55,7 +55,6 @@ def test_environment_overrides_pyproject(tmp_path: Path) -> None:
         "NATIVE_CHECK_STRICT_WHITELIST": "yes",
         "NATIVE_CHECK_SKIP_MODULES": " x.y , z ,, ",
         "NATIVE_CHECK_KEEP_ENV": "LD_LIBRARY_PATH,PATH",
-        "NATIVE_CHECK_FRESH": "1",
     }
     settings = load_settings(tmp_path, environ)
     assert settings.packages == tmp_path / "other"
@@ -64,7 +63,6 @@ def test_environment_overrides_pyproject(tmp_path: Path) -> None:
     assert settings.strict_whitelist is True
     assert settings.skip_modules == ("x.y", "z")
     assert settings.keep_env == ("LD_LIBRARY_PATH", "PATH")
-    assert settings.fresh is True
 
 
 def test_empty_environment_value_falls_back(tmp_path: Path) -> None:
@@ -82,7 +80,6 @@ def test_empty_environment_value_falls_back(tmp_path: Path) -> None:
         ("NATIVE_CHECK_IMPORT_TIMEOUT", "nan"),
         ("NATIVE_CHECK_ISOLATE", "x"),
         ("NATIVE_CHECK_STRICT_WHITELIST", "maybe"),
-        ("NATIVE_CHECK_FRESH", "2"),
     ],
 )
 def test_bad_environment_value_is_usage_error(tmp_path: Path, variable: str, value: str) -> None:
