@@ -85,6 +85,13 @@ def lock(session: nox.Session) -> None:
     noxglue.lock(session, PLAN)
 
 
+@nox.session(python=None, venv_backend="none", default=False)
+def whitelist(session: nox.Session) -> None:
+    """Whitelist upkeep: `-- update` adds the last run's failures, `-- prune` drops stale
+    entries (both in whitelists/{variant}/{platform}.json only), `-- check` validates all."""
+    noxglue.whitelist(session, PLAN)
+
+
 @nox.session(python=None, venv_backend="uv", default=False)
 def tests(session: nox.Session) -> None:
     """Run the test suite (real gcc-built wheels, real uv and nox)."""

@@ -52,7 +52,7 @@ def missing_pinned(ctx: RunContext, patterns: Sequence[str]) -> list[Fragment]:
         ref = wheel_ref(ctx.packages / pinned.file)
         if ref.path.exists() or (patterns and not any(matches(ref, p) for p in patterns)):
             continue
-        error = f"{pinned.file} is pinned in packages.lock but missing from {ctx.packages}"
+        error = f"pinned in packages.lock but missing from the packages folder: {pinned.file}"
         finding = Finding("integrity", "lock", "lock-missing", error, pinned.file)
         stand_in = missing_fragment(pinned.file, error)
         absent.append(replace(stand_in, project=pinned.project, findings=(finding,)))

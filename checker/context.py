@@ -10,7 +10,7 @@ from checker.discover import default_packages_folder
 from checker.errors import SetupError
 from checker.fragment import Fingerprint
 from checker.interpreter import InterpreterInfo, query_interpreter, resolve_interpreter
-from checker.lock import LockedSet, lock_variants, read_lock
+from checker.lock import LOCK_FILE, LockedSet, lock_variants, read_lock
 from checker.platforms import default_variant, platform_key
 from checker.settings import Settings
 from checker.whitelist import default_whitelist_path
@@ -55,11 +55,24 @@ class RunContext:
         )
 
 
+def lock_path(settings: Settings, *, any_folder: bool = False) -> Path | None:
+    """The lock to use. The project's packages.lock pins the default packages folder: an
+    explicitly set folder is checked against a lock only when one is set explicitly too
+    (``any_folder`` is for fetch and lock, which fill or pin whatever folder is set)."""
+    if settings.lock is not None:
+        return settings.lock
+    if settings.packages is not None and not any_folder:
+        return None
+    return settings.project_dir / LOCK_FILE
+
+
 def packages_folder(settings: Settings, interpreter: Path) -> Path:
     return settings.packages or default_packages_folder(interpreter, settings.project_dir)
 
 
-def make_context(settings: Settings, interpreter_spec: str | None, run_id: str) -> RunContext:
+def make_context(
+    settings: Settings, interpreter_spec: str | None, run_id: str, *, lock_any_folder: bool = False
+) -> RunContext:
     """Resolve and ask the target interpreter; a setup problem is one clear SetupError."""
     interpreter = resolve_interpreter(interpreter_spec)
     info = query_interpreter(interpreter)
@@ -70,7 +83,8 @@ def make_context(settings: Settings, interpreter_spec: str | None, run_id: str) 
         )
     platform = settings.platform or platform_key(info.sys_platform, info.machine)
     variant = settings.variant or default_variant(info)
-    lock = read_lock(settings.lock) if settings.lock else None
+    path = lock_path(settings, any_folder=lock_any_folder)
+    lock = read_lock(path) if path else None
     return RunContext(
         settings=settings,
         interpreter=interpreter,

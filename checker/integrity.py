@@ -33,14 +33,14 @@ def unsafe_path_findings(names: tuple[str, ...]) -> list[Finding]:
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            findings.append(_finding(f"archive member {name!r} appears more than once", name))
+            findings.append(_finding(f"archive member appears more than once: {name!r}", name))
         seen.add(name)
         if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-            findings.append(_finding(f"absolute archive path {name!r}", name))
+            findings.append(_finding(f"absolute archive path: {name!r}", name))
         elif "\\" in name:
-            findings.append(_finding(f"archive path with a backslash {name!r}", name))
+            findings.append(_finding(f"archive path with a backslash: {name!r}", name))
         elif ".." in name.split("/") or posixpath.normpath(name).startswith("../"):
-            findings.append(_finding(f"archive path escapes the install folder {name!r}", name))
+            findings.append(_finding(f"archive path escapes the install folder: {name!r}", name))
     return findings
 
 
@@ -49,7 +49,7 @@ def symlink_findings(contents: WheelContents) -> list[Finding]:
     for info in contents.zip.infolist():
         mode = info.external_attr >> 16
         if info.create_system == 3 and stat.S_ISLNK(mode):
-            findings.append(_finding(f"symbolic link in archive {info.filename!r}", info.filename))
+            findings.append(_finding(f"symbolic link in archive: {info.filename!r}", info.filename))
     return findings
 
 
@@ -79,31 +79,39 @@ def record_findings(contents: WheelContents) -> list[Finding]:
         path, hash_field, size_field = row
         listed.add(path)
         if path not in members:
-            findings.append(_finding(f"RECORD lists {path!r}, which is not in the archive", path))
+            findings.append(
+                _finding(f"RECORD lists a file that is not in the archive: {path!r}", path)
+            )
             continue
         if not hash_field:
             if posixpath.basename(path) not in _UNHASHED or not path.startswith(
                 contents.dist_info + "/"
             ):
-                findings.append(_finding(f"RECORD has no hash for {path!r}", path))
+                findings.append(_finding(f"RECORD has no hash: {path!r}", path))
             continue
         algorithm, _, expected = hash_field.partition("=")
         if algorithm in _WEAK_HASHES or algorithm not in hashlib.algorithms_guaranteed:
-            findings.append(_finding(f"RECORD uses hash {algorithm!r} for {path!r}", path))
+            findings.append(_finding(f"RECORD uses hash {algorithm!r}: {path!r}", path))
             continue
         actual, size = _digest(contents, path, algorithm)
         if actual != expected:
             findings.append(
-                _finding(f"{path!r} does not match its RECORD hash (modified after build)", path)
+                _finding(
+                    f"file does not match its RECORD hash (modified after build): {path!r}", path
+                )
             )
         elif size_field and size_field != str(size):
             findings.append(
-                _finding(f"{path!r} is {size} bytes, RECORD says {size_field}", path)
+                _finding(
+                    f"file size differs from RECORD: {path!r} is {size} bytes, "
+                    f"RECORD says {size_field}",
+                    path,
+                )
             )
     for path in sorted(members - listed):
         if path.startswith(contents.dist_info + "/") and posixpath.basename(path) in _UNHASHED:
             continue
-        findings.append(_finding(f"{path!r} is in the archive but not in RECORD", path))
+        findings.append(_finding(f"file in the archive is not in RECORD: {path!r}", path))
     return findings
 
 

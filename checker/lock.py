@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 LOCK_VERSION = 1
 LOCK_FILE = "packages.lock"
+_HEX_DIGITS = frozenset("0123456789abcdef")
 HEADER = "# Written by `nox -s lock`: the pinned wheel set per variant and platform.\n"
 
 
@@ -124,16 +125,21 @@ def _wheel(path: Path, where: str, raw: Any) -> LockedWheel:
             file=str(raw["file"]),
             project=str(raw["project"]),
             version=str(raw["version"]),
-            sha256=str(raw["sha256"]),
+            sha256=str(raw["sha256"]).lower(),
             size=int(raw["size"]),
         )
-        parse_wheel_filename(wheel.file)
     except KeyError as exc:
         raise InputFileError(f"{path}: {where} lacks {exc.args[0]!r}") from None
-    except (InvalidWheelFilename, ValueError, TypeError) as exc:
+    except (ValueError, TypeError) as exc:
         raise InputFileError(f"{path}: {where}: {exc}") from None
-    if len(wheel.sha256) != 64:
+    try:
+        parse_wheel_filename(wheel.file)
+    except InvalidWheelFilename as exc:
+        raise InputFileError(f"{path}: {where}: file {wheel.file!r}: {exc}") from None
+    if len(wheel.sha256) != 64 or not set(wheel.sha256) <= _HEX_DIGITS:
         raise InputFileError(f"{path}: {where}: sha256 {wheel.sha256!r} is not a sha256 digest")
+    if wheel.size < 0:
+        raise InputFileError(f"{path}: {where}: size {wheel.size} is negative")
     return wheel
 
 
@@ -146,13 +152,17 @@ def parse_lock(text: str, path: Path) -> Lock:
         found = data.get("lock-version")
         raise InputFileError(f"{path}: lock-version {found!r} is not supported ({LOCK_VERSION})")
     sets = []
-    for index, raw in enumerate(data.get("sets", [])):
+    raw_sets = data.get("sets", [])
+    if not isinstance(raw_sets, list):
+        raise InputFileError(f"{path}: sets must be an array of tables")
+    for index, raw in enumerate(raw_sets):
         where = f"sets[{index}]"
         if not isinstance(raw, dict) or "variant" not in raw or "platform" not in raw:
             raise InputFileError(f"{path}: {where} needs 'variant' and 'platform'")
-        wheels = tuple(
-            _wheel(path, f"{where}.wheels[{i}]", w) for i, w in enumerate(raw.get("wheels", []))
-        )
+        raw_wheels = raw.get("wheels", [])
+        if not isinstance(raw_wheels, list):
+            raise InputFileError(f"{path}: {where}.wheels must be an array of tables")
+        wheels = tuple(_wheel(path, f"{where}.wheels[{i}]", w) for i, w in enumerate(raw_wheels))
         sets.append(LockedSet(str(raw["variant"]), str(raw["platform"]), wheels))
     requirements = data.get("requirements", [])
     if not isinstance(requirements, list) or not all(isinstance(r, str) for r in requirements):
@@ -180,11 +190,11 @@ def check_against_lock(locked: LockedSet, wheel: Path, sha256: str, size: int) -
     pinned = {w.file: w for w in locked.wheels}.get(wheel.name)
     where = f"packages.lock ({locked.variant}, {locked.platform})"
     if pinned is None:
-        return _finding("lock-extra", f"{wheel.name} is not pinned in {where}", wheel.name)
+        return _finding("lock-extra", f"not pinned in {where}: {wheel.name}", wheel.name)
     if (pinned.sha256, pinned.size) != (sha256, size):
         message = (
-            f"{wheel.name} differs from {where}: sha256 {sha256[:16]}… ({size} bytes), "
-            f"pinned {pinned.sha256[:16]}… ({pinned.size} bytes)"
+            f"differs from its pin in {where}: {wheel.name} has sha256 {sha256[:16]}… "
+            f"({size} bytes), pinned {pinned.sha256[:16]}… ({pinned.size} bytes)"
         )
         return _finding("lock-changed", message, wheel.name)
     return None

@@ -16,16 +16,18 @@ from typing import Callable, NoReturn, TypeVar
 
 import nox
 
+from checker import upkeep
 from checker.aggregate import aggregate
-from checker.context import RunContext, make_context
+from checker.context import RunContext, lock_path, make_context
 from checker.discover import WheelRef, select
-from checker.errors import EXIT_OK, CheckerError, SetupError, exit_code_for
+from checker.errors import EXIT_OK, CheckerError, SetupError, UsageError, exit_code_for
 from checker.lock import LOCK_FILE, Lock, LockedSet, read_lock, write_lock
 from checker.pin import LOCK_PLATFORMS, fetch_pinned, pin_folder, pin_platform
 from checker.plan import Plan, ensure_run_id, quiet_library_logs
 from checker.probe_job import run_probe_session
 from checker.reports.console import render_console
 from checker.settings import Settings, load_settings
+from checker.whitelist import default_whitelist_path
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +48,15 @@ def _guard(session: nox.Session, action: Callable[[], T]) -> T:
 
 
 def _context(
-    session: nox.Session, plan: Plan, *, need_wheels: bool = True
+    session: nox.Session, plan: Plan, *, need_wheels: bool = True, lock_any_folder: bool = False
 ) -> tuple[Settings, RunContext]:
     quiet_library_logs(os.environ)
     if need_wheels and plan.error is not None:
         raise plan.error
     settings = load_settings(plan.project_dir, os.environ)
     python = session.python if isinstance(session.python, str) else None
-    return settings, make_context(settings, python, ensure_run_id(os.environ))
+    run_id = ensure_run_id(os.environ)
+    return settings, make_context(settings, python, run_id, lock_any_folder=lock_any_folder)
 
 
 def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
@@ -100,7 +103,7 @@ def lock(session: nox.Session, plan: Plan) -> None:
 
     def body() -> None:
         settings, ctx = _context(session, plan, need_wheels=False)
-        path = settings.lock or settings.project_dir / LOCK_FILE
+        path = lock_path(settings, any_folder=True) or settings.project_dir / LOCK_FILE
         current = read_lock(path) or Lock((), ())
         requirements = tuple(session.posargs)
         if requirements or (not ctx.packages.exists() and settings.requirements):
@@ -137,7 +140,7 @@ def fetch(session: nox.Session, plan: Plan) -> None:
     """Session body of fetch: download the wheels pinned for this platform, verified."""
 
     def body() -> None:
-        _settings, ctx = _context(session, plan, need_wheels=False)
+        _settings, ctx = _context(session, plan, need_wheels=False, lock_any_folder=True)
         if ctx.locked is None:
             raise SetupError(
                 f"packages.lock has no wheels for {ctx.variant} / {ctx.platform}: "
@@ -149,5 +152,40 @@ def fetch(session: nox.Session, plan: Plan) -> None:
             return
         fetched = fetch_pinned(_pip(session), ctx.locked, ctx.packages)
         session.log(f"fetched {len(fetched)} wheel(s) into {ctx.packages}, every sha256 verified")
+
+    _guard(session, body)
+
+
+def whitelist(session: nox.Session, plan: Plan) -> None:
+    """Session body of whitelist: `-- update`, `-- prune` (from the last report) or `-- check`."""
+
+    def body() -> None:
+        settings = load_settings(plan.project_dir, os.environ)
+        action, *rest = session.posargs or ["check"]
+        if rest or action not in ("update", "prune", "check"):
+            raise UsageError(
+                f"usage: nox -s whitelist -- update|prune|check (got {session.posargs!r})"
+            )
+        if action == "check":
+            lock_file = read_lock(lock_path(settings, any_folder=True) or Path(LOCK_FILE))
+            problems = upkeep.check(settings.project_dir / "whitelists", lock_file)
+            for problem in problems:
+                session.log(problem)
+            if problems:
+                session.error(f"{len(problems)} whitelist problem(s)")
+            session.log("every whitelist file is valid")
+            return
+        report = upkeep.read_report(settings.report_dir / "report.json")
+        path = settings.whitelist or default_whitelist_path(
+            settings.project_dir, report.variant, report.platform
+        )
+        if action == "update":
+            changes = upkeep.update(path, report)
+        else:
+            changes = upkeep.prune(path, report.unused)
+        for change in changes:
+            session.log(f"{path}: {change}")
+        if not changes:
+            session.log(f"{path}: nothing to {action}")
 
     _guard(session, body)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.tags import mac_platforms
-from packaging.utils import parse_wheel_filename
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from checker.errors import SetupError
 from checker.fragment import sha256_file
@@ -126,8 +126,13 @@ def pin_platform(
 
 
 def pin_folder(folder: Path, variant: str, platform: str) -> LockedSet:
-    wheels = sorted(locked_wheel(path) for path in folder.glob("*.whl"))
-    return LockedSet(variant, platform, tuple(wheels))
+    wheels = []
+    for path in sorted(folder.glob("*.whl")):
+        try:
+            wheels.append(locked_wheel(path))
+        except InvalidWheelFilename as exc:
+            raise SetupError(f"cannot pin {str(path)!r}: {exc}") from None
+    return LockedSet(variant, platform, tuple(sorted(wheels)))
 
 
 def _download_pinned(pip: Sequence[str], wheel: LockedWheel, dest: Path) -> Path:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from checker.context import packages_folder
+from checker.context import lock_path, packages_folder
 from checker.discover import WheelRef, discover, wheel_ref
 from checker.errors import CheckerError, SetupError
 from checker.interpreter import query_interpreter, resolve_interpreter
@@ -52,9 +52,10 @@ def forced_python(argv: Sequence[str]) -> str | None:
 
 def _locked_default(settings: Settings, interpreter: Path, folder: Path) -> list[WheelRef] | None:
     """Pinned wheels for this interpreter when the default packages folder does not exist."""
-    if settings.packages is not None or settings.lock is None:
+    path = lock_path(settings)
+    if settings.packages is not None or path is None:
         return None
-    lock = read_lock(settings.lock)
+    lock = read_lock(path)
     if lock is None:
         return None
     info = query_interpreter(interpreter)

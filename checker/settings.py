@@ -39,7 +39,7 @@ class Settings:
     strict_whitelist: bool
     skip_modules: tuple[str, ...]
     keep_env: tuple[str, ...]
-    lock: Path | None  # packages.lock; None: no lock checks
+    lock: Path | None  # explicit lock file; None: packages.lock for the default folder only
     requirements: tuple[str, ...]  # what `nox -s lock` resolves without arguments
 
 
@@ -98,7 +98,7 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
     "strict_whitelist": ("NATIVE_CHECK_STRICT_WHITELIST", "strict-whitelist", _as_bool, False),
     "skip_modules": ("NATIVE_CHECK_SKIP_MODULES", "skip-modules", _as_list, ()),
     "keep_env": ("NATIVE_CHECK_KEEP_ENV", "keep-env", _as_list, ()),
-    "lock": ("NATIVE_CHECK_LOCK", "lock", _as_text, "packages.lock"),
+    "lock": ("NATIVE_CHECK_LOCK", "lock", _as_text, None),
     "requirements": ("NATIVE_CHECK_REQUIREMENTS", "requirements", _as_list, ()),
 }
 _PATH_FIELDS = ("packages", "whitelist", "report_dir", "work_dir", "lock")

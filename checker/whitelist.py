@@ -153,7 +153,10 @@ def stable_substring(error: str, limit: int = 120) -> str:
         run.append(segment)
         if len(": ".join(run)) > len(": ".join(best)):
             best = list(run)
-    text = ": ".join(best) or line
+    if not best:  # every segment has a path: keep what comes before the first one
+        unstable = _UNSTABLE.search(line)
+        best = [line[: unstable.start()] if unstable else line]
+    text = ": ".join(best).strip() or line
     return text[:limit].strip()
 
 

@@ -35,8 +35,10 @@ _VERSIONED = re.compile(r"^([A-Za-z][A-Za-z0-9_]*?)_(\d+(?:\.\d+)*)$")
 
 LINUX_PYTHON = ("libpython3*.so*",)
 """libpython: provided by the interpreter that imports the extension."""
-LINUX_LOADERS = ("ld-linux*.so.*", "ld-musl-*.so.1", "ld64.so.*")
-"""The dynamic loaders: every Linux system has the one its binaries name."""
+LINUX_LOADERS = ("ld-linux*.so.*", "ld-musl-*.so.1", "ld64.so.*", "libc.musl-*.so.1")
+"""The dynamic loaders (and musl's libc, which is its loader: Alpine links
+``libc.musl-x86_64.so.1`` to ``/lib/ld-musl-x86_64.so.1``): every system of the libc the
+wheel names has the one its binaries need."""
 
 MAC_ARCHES: dict[str, frozenset[str]] = {
     "arm64": frozenset({"arm64"}),
@@ -168,7 +170,8 @@ def _policy_for(
 
 def linux_policy(platform: str) -> LinuxPolicy | None:
     """The policy of one Linux platform tag; None for a tag of another OS."""
-    family, level, arch = "", (), ""
+    family, arch = "", ""
+    level: Version = ()
     if match := _MANYLINUX.match(platform):
         family, level, arch = "manylinux", (int(match[1]), int(match[2])), match[3]
     elif match := _LEGACY.match(platform):

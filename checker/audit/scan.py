@@ -42,7 +42,6 @@ class WheelIndex:
     """Where the wheel's files land, for resolving library names without a file system."""
 
     files: frozenset[str]
-    folders: frozenset[str]
     lower: dict[str, str]
     """Case-folded installed path -> installed path (for Windows)."""
     lib_folders: dict[str, list[str]] = field(default_factory=dict)
@@ -61,12 +60,6 @@ def _is_lib_folder(folder: str) -> bool:
 
 def build_index(contents: WheelContents, binaries: list[WheelBinary]) -> WheelIndex:
     files = {installed_path(contents, m) for m in contents.names if not m.endswith("/")}
-    folders: set[str] = set()
-    for path in files:
-        folder = posixpath.dirname(path)
-        while folder and folder not in folders:
-            folders.add(folder)
-            folder = posixpath.dirname(folder)
     lib_folders: dict[str, list[str]] = {}
     by_basename: dict[str, list[str]] = {}
     for path in sorted(files):
@@ -81,7 +74,6 @@ def build_index(contents: WheelContents, binaries: list[WheelBinary]) -> WheelIn
                 paths.append(binary.installed)
     return WheelIndex(
         files=frozenset(files),
-        folders=frozenset(folders),
         lower={path.lower(): path for path in sorted(files)},
         lib_folders=lib_folders,
         by_basename=by_basename,
@@ -123,8 +115,9 @@ def iter_binaries(contents: WheelContents) -> Iterator[WheelBinary]:
                 continue
             binary = read_binary(found[1], info.filename)
         except _UNREADABLE as exc:
-            logger.warning("%s: %s: skipped by the static audit: %s", contents.path.name,
-                           info.filename, exc)
+            logger.warning(
+                "%s: %s: skipped by the static audit: %s", contents.path.name, info.filename, exc
+            )
             continue
         installed = installed_path(contents, info.filename)
         module, is_extension = module_name(installed, binary)

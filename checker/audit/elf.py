@@ -1,0 +1,214 @@
+"""ELF: resolve DT_NEEDED as ld.so would, inside the wheel, and check symbol versions.
+
+Resolution of each DT_NEEDED name, in the loader's order:
+
+1. DT_RUNPATH, or DT_RPATH when there is no DT_RUNPATH, with ``$ORIGIN`` expanded to the
+   binary's folder as installed (entries outside site-packages or absolute are the
+   system's, not the wheel's) -> "bundled";
+2. the wheel's bundled-library folders (``*.libs/``, ``.libs/``, by file name or soname:
+   auditwheel's layout; the library gets loaded by soname) -> "bundled";
+3. the platform policy's allow-list (auditwheel's ``lib_whitelist``) and the dynamic
+   loader -> "system"; libpython -> "python".
+
+A name resolved nowhere is ``missing-library`` when the wheel meant to ship it: a file of
+that name is in the wheel but off the search path, or the name carries the hash that
+``auditwheel repair`` gives the libraries it grafts (``libfoo-1a2b3c4d.so.1``), or the
+wheel makes no platform promise (``linux_*``: only the wheel itself can be relied on).
+Otherwise it is ``external-library``: the wheel expects it from the system (or from
+another distribution) although the policy does not allow it, as ``auditwheel show``
+reports it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import posixpath
+import re
+
+from checker.audit.model import BinaryAudit, LinkedLibrary, finding
+from checker.audit.policy import (
+    LINUX_PYTHON,
+    LinuxPolicy,
+    Version,
+    format_version,
+    linux_policy,
+    split_symbol_version,
+)
+from checker.audit.scan import WheelBinary, WheelIndex
+from checker.binary import ArchSlice
+from checker.findings import Finding
+
+logger = logging.getLogger(__name__)
+
+_SHOWN = 4
+_GRAFTED = re.compile(r"-[0-9a-f]{8}(?:-[0-9a-f]{8})?\.so")
+
+
+def _search_dirs(slice_: ArchSlice, origin: str) -> list[str]:
+    """The $ORIGIN search folders, as paths relative to site-packages."""
+    dirs: list[str] = []
+    for entry in slice_.runpaths or slice_.rpaths:
+        if "$ORIGIN" not in entry and "${ORIGIN}" not in entry:
+            continue  # an absolute folder of the build machine or the system
+        path = entry.replace("${ORIGIN}", "$ORIGIN").replace("$ORIGIN", origin or ".")
+        path = posixpath.normpath(path)
+        if path == ".." or path.startswith(("../", "/")):
+            continue  # above site-packages: not something a wheel can ship
+        dirs.append("" if path == "." else path)
+    return dirs
+
+
+def _resolve(
+    name: str, dirs: list[str], index: WheelIndex, policy: LinuxPolicy
+) -> LinkedLibrary | None:
+    if "/" not in name:
+        for folder in dirs:
+            candidate = posixpath.join(folder, name) if folder else name
+            if candidate in index.files:
+                return LinkedLibrary(name, candidate, "bundled")
+        bundled = index.lib_folders.get(name)
+        if bundled:
+            return LinkedLibrary(name, bundled[0], "bundled")
+    allowed = policy.allows(name)
+    if allowed is not None:
+        return LinkedLibrary(name, allowed, "system")
+    for pattern in LINUX_PYTHON:
+        if fnmatch.fnmatchcase(posixpath.basename(name), pattern):
+            return LinkedLibrary(name, name, "python")
+    return None
+
+
+def _links(
+    binary: WheelBinary, index: WheelIndex, policy: LinuxPolicy, claimed: bool
+) -> tuple[list[LinkedLibrary], list[Finding], BinaryAudit]:
+    slice_ = binary.info.slices[0]
+    dirs = _search_dirs(slice_, posixpath.dirname(binary.installed))
+    links: list[LinkedLibrary] = []
+    problems: list[tuple[str, str]] = []
+    for name in slice_.needed:
+        link = _resolve(name, dirs, index, policy)
+        if link is None:
+            elsewhere = index.by_basename.get(posixpath.basename(name).lower(), [])
+            grafted = _GRAFTED.search(name) is not None
+            missing = bool(elsewhere) or grafted or not policy.enforce or not claimed
+            link = LinkedLibrary(name, None, "missing" if missing else "external")
+            where = ", ".join(d or "." for d in dirs) or "no $ORIGIN RPATH/RUNPATH"
+            if elsewhere:
+                why = f"the wheel has {elsewhere[0]}, off the search path ({where})"
+            elif grafted:
+                why = f"a library grafted by auditwheel repair, absent from the wheel ({where})"
+            else:
+                why = f"not in the wheel (searched {where}) and not a known system library"
+            if missing:
+                problems.append(("missing-library", f"{name}: {why}"))
+            else:
+                problems.append(
+                    (
+                        "external-library",
+                        f"{name}: not bundled and not on the {policy.name} allow-list",
+                    )
+                )
+        links.append(link)
+    audit = BinaryAudit(
+        file=binary.member,
+        module=binary.module,
+        format="elf",
+        architectures=binary.info.architectures,
+        links=tuple(links),
+        symbol_versions={},
+        min_os=None,
+    )
+    findings = [finding(kind, audit, f"{binary.module} needs {text}") for kind, text in problems]
+    return links, findings, audit
+
+
+def _version_errors(
+    binary: WheelBinary,
+    links: list[LinkedLibrary],
+    policy: LinuxPolicy | None,
+    min_glibc: Version | None,
+) -> tuple[dict[str, str], list[str]]:
+    """Highest version per prefix, and one error per prefix with versions over a limit.
+
+    ``policy`` is the claimed, enforced policy (None: only the glibc floor applies).
+    """
+    how = {link.name: link.how for link in links}
+    highest: dict[str, Version] = {}
+    limits: dict[str, list[tuple[Version | None, str]]] = {}
+    offending: dict[str, dict[Version, list[str]]] = {}
+    libraries: dict[str, set[str]] = {}
+    for symbol in binary.info.slices[0].imported_symbols:
+        parsed = split_symbol_version(symbol.version or "")
+        library_how = how.get(symbol.library or "", "system")
+        if parsed is None or library_how == "bundled":
+            continue
+        prefix, version = parsed
+        if version > highest.get(prefix, ()):
+            highest[prefix] = version
+        rules: list[tuple[Version | None, str]] = []
+        if policy is not None and library_how == "system" and prefix in policy.symbol_versions:
+            limit = policy.symbol_versions[prefix]
+            allows = f"up to {prefix}_{format_version(limit)}" if limit else "none"
+            rules.append((limit, f"{policy.name} allows {allows}"))
+        if prefix == "GLIBC" and min_glibc is not None and not _is_musl(policy):
+            rules.append((min_glibc, f"the glibc floor is {format_version(min_glibc)}"))
+        broken = [(limit, reason) for limit, reason in rules if limit is None or version > limit]
+        if broken:
+            limits.setdefault(prefix, [])
+            limits[prefix].extend(r for r in broken if r not in limits[prefix])
+            offending.setdefault(prefix, {}).setdefault(version, []).append(symbol.name)
+            libraries.setdefault(prefix, set()).add(symbol.library or "?")
+    errors = []
+    for prefix in sorted(offending):
+        parts = []
+        for version in sorted(offending[prefix], reverse=True)[:_SHOWN]:
+            names = sorted(set(offending[prefix][version]))
+            more = f", +{len(names) - 1} more" if len(names) > 1 else ""
+            parts.append(f"{prefix}_{format_version(version)} ({names[0]}{more})")
+        if len(offending[prefix]) > _SHOWN:
+            parts.append(f"+{len(offending[prefix]) - _SHOWN} older versions")
+        reasons = " and ".join(reason for _, reason in limits[prefix])
+        source = ", ".join(sorted(libraries[prefix]))
+        errors.append(f"{binary.module} needs {', '.join(parts)} from {source} but {reasons}")
+    return {p: format_version(v) for p, v in sorted(highest.items())}, errors
+
+
+def _is_musl(policy: LinuxPolicy | None) -> bool:
+    return policy is not None and policy.libc == "musl"
+
+
+def audit_elf(
+    binary: WheelBinary,
+    index: WheelIndex,
+    policies: tuple[LinuxPolicy, ...],
+    min_glibc: Version | None,
+) -> tuple[BinaryAudit, list[Finding]]:
+    """Audit one ELF binary against the wheel's Linux policies (none: report facts only)."""
+    arch = binary.info.slices[0].arch
+    policy = next((p for p in policies if p.arch == arch), None)
+    claimed = bool(policies)
+    findings: list[Finding] = []
+    if policy is None:
+        policy = linux_policy(f"linux_{arch}")
+        assert policy is not None
+    links, link_findings, audit = _links(binary, index, policy, claimed)
+    enforced = policy if claimed and policy.enforce else None
+    versions, version_errors = _version_errors(binary, links, enforced, min_glibc)
+    audit = BinaryAudit(
+        file=audit.file,
+        module=audit.module,
+        format=audit.format,
+        architectures=audit.architectures,
+        links=audit.links,
+        symbol_versions=versions,
+        min_os=None,
+    )
+    if claimed and all(p.arch != arch for p in policies):
+        promised = ", ".join(sorted({p.arch for p in policies}))
+        names = ", ".join(p.name for p in policies)
+        error = f"{binary.module} is {arch} but the wheel's tag {names} promises {promised}"
+        findings.append(finding("architecture", audit, error))
+    findings.extend(link_findings)
+    findings.extend(finding("symbol-version", audit, error) for error in version_errors)
+    return audit, findings

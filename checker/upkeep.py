@@ -1,0 +1,133 @@
+"""Whitelist upkeep from the last report: add the new failures, prune stale entries, check files.
+
+Each command touches exactly one whitelist file (update, prune) or none (check), writes it
+with sorted keys and a 2-space indent, and returns the lines describing what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from checker.atomic import write_text_atomic
+from checker.errors import InputFileError
+from checker.lock import Lock
+from checker.whitelist import Entry, parse_whitelist
+
+log = logging.getLogger(__name__)
+
+Data = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class LastReport:
+    """What upkeep needs from report.json."""
+
+    variant: str
+    platform: str
+    snippet: dict[str, dict[str, str]]
+    unused: tuple[Entry, ...]
+
+
+def read_report(path: Path) -> LastReport:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return LastReport(
+            variant=str(data["variant"]),
+            platform=str(data["platform"]),
+            snippet=dict(data["whitelist_snippet"]),
+            unused=tuple(
+                Entry(e["wheel_key"], e["module"], e["pattern"]) for e in data["unused_whitelist"]
+            ),
+        )
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no report yet: run `nox -s check_native` first") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputFileError(f"{path}: not a readable report.json: {exc}") from None
+
+
+def _load(path: Path) -> Data:
+    if not path.exists():
+        return {}
+    parse_whitelist(path.read_text(encoding="utf-8"), path)  # validates, with file:line:col
+    data: Data = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def dumps_whitelist(data: Data) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def update(path: Path, report: LastReport) -> list[str]:
+    """Add the report's snippet (the failures not yet whitelisted) to ``path``."""
+    data = _load(path)
+    changes = []
+    for wheel_key, modules in sorted(report.snippet.items()):
+        for module, pattern in sorted(modules.items()):
+            existing = data.setdefault(wheel_key, {}).get(module)
+            if existing is None:
+                data[wheel_key][module] = pattern
+            elif pattern in ([existing] if isinstance(existing, str) else existing):
+                continue
+            else:
+                values = [existing] if isinstance(existing, str) else list(existing)
+                data[wheel_key][module] = [*values, pattern]
+            changes.append(f"added {wheel_key} / {module}: {pattern!r}")
+    if changes:
+        write_text_atomic(path, dumps_whitelist(data))
+    return changes
+
+
+def prune(path: Path, stale: Iterable[Entry]) -> list[str]:
+    """Remove stale entries from ``path``; empty modules and wheel keys go too."""
+    data = _load(path)
+    changes = []
+    for entry in stale:
+        modules = data.get(entry.wheel_key)
+        if modules is None or entry.module not in modules:
+            continue
+        value = modules[entry.module]
+        values = [value] if isinstance(value, str) else list(value)
+        if entry.pattern not in values:
+            continue
+        values.remove(entry.pattern)
+        if not values:
+            del modules[entry.module]
+        else:
+            modules[entry.module] = values[0] if len(values) == 1 else values
+        if not modules:
+            del data[entry.wheel_key]
+        changes.append(f"removed {entry.wheel_key} / {entry.module}: {entry.pattern!r}")
+    if changes:
+        write_text_atomic(path, dumps_whitelist(data))
+    return changes
+
+
+def check(root: Path, lock: Lock | None) -> list[str]:
+    """Problems of every whitelist file under ``root``: validity, and keys matching no pin."""
+    problems = []
+    for path in sorted(root.glob("*/*.json")):
+        try:
+            whitelist = parse_whitelist(path.read_text(encoding="utf-8"), path)
+        except InputFileError as exc:
+            problems.append(str(exc))
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{path}: cannot read: {exc}")
+            continue
+        variant, platform = path.parent.name, path.stem
+        locked = lock.find([variant, ".".join(variant.split(".")[:2])], platform) if lock else None
+        if locked is None:
+            continue
+        files = [w.file for w in locked.wheels]
+        for key in sorted({e.wheel_key for e in whitelist.entries}):
+            probe = Entry(key, "", "")
+            if not any(probe.matches_wheel(name) for name in files):
+                problems.append(
+                    f"{path}: wheel key {key!r} matches no wheel pinned for {variant}/{platform}"
+                )
+    return problems
