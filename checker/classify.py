@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from checker.findings import ModuleResult
@@ -41,6 +41,7 @@ class ImportContext:
 
     declared: Collection[str]  # import names that Requires-Dist provides (from the folder)
     requirement_names: Collection[str]  # canonical names of Requires-Dist on this target
+    optional: Mapping[str, str] = field(default_factory=dict)  # import/dist name -> "extra 'x'"
 
 
 _SITE_PACKAGES = re.compile(r"[^\s'\"(]*site-packages[\\/]")
@@ -103,8 +104,11 @@ def _missing_module_error(raw: dict[str, Any], ctx: ImportContext) -> str:
     if not name:  # raised by hand without a name: keep the package's own words
         return f"{_first_line(str(raw.get('message') or ''))} (module name unknown)"
     top = str(name).split(".", 1)[0]
-    if top in ctx.declared or top.lower().replace("_", "-") in ctx.requirement_names:
+    dist = top.lower().replace("_", "-")
+    if top in ctx.declared or dist in ctx.requirement_names:
         why = "declared in Requires-Dist but not importable"
+    elif top in ctx.optional or dist in ctx.optional:
+        why = f"declared in Requires-Dist only for {ctx.optional.get(top) or ctx.optional[dist]}"
     else:
         why = "not declared in Requires-Dist"
     return f"No module named {name!r} ({why})"

@@ -60,6 +60,35 @@ def requirement_names(requires_dist: Sequence[str], markers: Mapping[str, str]) 
     return names
 
 
+def optional_requirements(
+    requires_dist: Sequence[str], markers: Mapping[str, str]
+) -> dict[str, list[str]]:
+    """Canonical names of requirements that apply only with an extra -> those extras."""
+    base = requirement_names(requires_dist, markers)
+    optional: dict[str, list[str]] = {}
+    for text in requires_dist:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        name = canonicalize_name(req.name)
+        if name in base or req.marker is None:
+            continue
+        for extra in _marker_extras(str(req.marker)):
+            if _active(req, markers, frozenset({extra})) and extra not in optional.get(name, []):
+                optional.setdefault(name, []).append(extra)
+    return optional
+
+
+def _marker_extras(marker: str) -> list[str]:
+    """The extra names a marker compares against (``extra == "cffi"``)."""
+    extras = []
+    for quote in ('"', "'"):
+        for part in marker.split("extra == " + quote)[1:]:
+            extras.append(part.split(quote, 1)[0])
+    return extras
+
+
 def find_missing(
     root_project: NormalizedName,
     root_requires: Sequence[str],

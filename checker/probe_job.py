@@ -13,7 +13,7 @@ from packaging.tags import Tag, parse_tag
 
 from checker.classify import ImportContext, classify
 from checker.context import RunContext
-from checker.deps import find_missing, index_folder, requirement_names
+from checker.deps import find_missing, index_folder, optional_requirements, requirement_names
 from checker.discover import WheelRef
 from checker.findings import Finding, ModuleResult
 from checker.fragment import Fragment, sha256_file, write_fragment
@@ -142,8 +142,16 @@ def _check_contents(
     )
     required = requirement_names(contents.requires_dist, ctx.info.markers)
     needs_declared = any(r.get("exc_type") == "ModuleNotFoundError" for r in raws)
-    declared = _declared_import_names(ctx, refs, required) if needs_declared else set()
-    import_ctx = ImportContext(declared, required)
+    declared: set[str] = set()
+    optional: dict[str, str] = {}
+    if needs_declared:
+        declared = _declared_import_names(ctx, refs, required)
+        for dist, extras in optional_requirements(contents.requires_dist, ctx.info.markers).items():
+            label = "extra " + ", ".join(repr(e) for e in extras)
+            optional[dist] = label
+            for name in _declared_import_names(ctx, refs, {dist}):
+                optional.setdefault(name, label)
+    import_ctx = ImportContext(declared, required, optional)
     files = {c.module: c.installed for c in plan.to_import}
     imported = [classify(raw, files.get(str(raw["module"])), import_ctx) for raw in raws]
     shutil.rmtree(sandbox.root, ignore_errors=True)

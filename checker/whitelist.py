@@ -116,7 +116,13 @@ def load_whitelist(path: Path, *, required: bool) -> Whitelist:
 
 
 def default_whitelist_path(project_dir: Path, variant: str, platform: str) -> Path:
-    return project_dir / "whitelists" / variant / f"{platform}.json"
+    """``whitelists/{variant}/{platform}.json``; for a ``python-X.Y.Z`` variant without such a
+    file, ``whitelists/python-X.Y/{platform}.json`` when that exists (one file for every patch
+    release). The exact file when neither exists (a missing default is an empty whitelist)."""
+    folder = project_dir / "whitelists"
+    exact = folder / variant / f"{platform}.json"
+    minor = folder / ".".join(variant.split(".")[:2]) / f"{platform}.json"
+    return minor if not exact.exists() and minor.exists() else exact
 
 
 def wheel_glob(wheel_filename: str) -> str:
