@@ -12,6 +12,7 @@ from checker.errors import InputFileError
 from checker.findings import Finding
 from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file
 from checker.reports.json_report import write_json_report
+from checker.selection import Selection
 from checker.verdict import Report, build_report, missing_fragment
 from checker.whitelist import load_whitelist
 
@@ -19,7 +20,11 @@ log = logging.getLogger(__name__)
 
 
 def fresh_fragment(ctx: RunContext, ref: WheelRef) -> Fragment:
-    """The fragment this run wrote for ``ref``, or a no-fragment stand-in saying why not."""
+    """The fragment this run wrote for ``ref``, or a no-fragment stand-in saying why not.
+
+    In aggregate-only mode the fragments come from other runs (shards) by design: the run id
+    is not compared, the fingerprint (wheel bytes, interpreter, platform, ...) still is.
+    """
     path = fragment_path(ctx.fragments_dir, ref.filename)
     try:
         fragment = read_fragment(path)
@@ -36,7 +41,7 @@ def fresh_fragment(ctx: RunContext, ref: WheelRef) -> Fragment:
             f"stale result in {path.name}: written for another wheel file, interpreter, "
             f"platform or checker version (python {fragment.python}, {fragment.platform})",
         )
-    if fragment.run_id != ctx.run_id:
+    if fragment.run_id != ctx.run_id and not ctx.settings.aggregate_only:
         return missing_fragment(
             ref.filename, f"stale result in {path.name}: from an earlier run ({fragment.run_id})"
         )
@@ -60,12 +65,13 @@ def missing_pinned(ctx: RunContext, patterns: Sequence[str]) -> list[Fragment]:
 
 
 def aggregate(
-    ctx: RunContext, selected: Sequence[WheelRef], patterns: Sequence[str] = ()
+    ctx: RunContext, selected: Sequence[WheelRef], selection: Selection | None = None
 ) -> Report:
     """Judge the selected wheels and write report.json; the caller prints and exits."""
     whitelist = load_whitelist(ctx.whitelist_path, required=ctx.settings.whitelist is not None)
     fragments = [fresh_fragment(ctx, ref) for ref in selected]
-    fragments += missing_pinned(ctx, patterns)
+    if selection is None or selection.shard is None:  # a shard cannot tell what is missing
+        fragments += missing_pinned(ctx, selection.patterns if selection else ())
     report = build_report(
         fragments,
         whitelist,

@@ -19,13 +19,14 @@ import nox
 from checker import upkeep
 from checker.aggregate import aggregate
 from checker.context import RunContext, lock_path, make_context
-from checker.discover import WheelRef, select
+from checker.discover import WheelRef
 from checker.errors import EXIT_OK, CheckerError, SetupError, UsageError, exit_code_for
 from checker.lock import LOCK_FILE, Lock, LockedSet, read_lock, write_lock
 from checker.pin import LOCK_PLATFORMS, fetch_pinned, pin_folder, pin_platform
 from checker.plan import Plan, ensure_run_id, quiet_library_logs
 from checker.probe_job import run_probe_session
 from checker.reports.console import render_console
+from checker.selection import parse_posargs, selected_wheels
 from checker.settings import Settings, load_settings
 from checker.whitelist import default_whitelist_path
 
@@ -63,9 +64,10 @@ def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
     """Session body of probe-<wheel>: skip unless selected, else check and write a fragment."""
 
     def body() -> str | None:
-        if ref not in select(plan.wheels, session.posargs):
-            return "not selected"
-        _settings, ctx = _context(session, plan)
+        settings, ctx = _context(session, plan)
+        selection = parse_posargs(session.posargs, settings.shard)
+        if ref not in selected_wheels(plan.wheels, selection):
+            return "not selected" + (" (another shard)" if selection.shard else "")
         path = run_probe_session(ctx, ref, plan.wheels)
         session.log(f"{ref.filename}: fragment {path}")
         return None
@@ -79,9 +81,9 @@ def check_native(session: nox.Session, plan: Plan) -> None:
     """Session body of check_native: aggregate the fragments, report, set the exit code."""
 
     def body() -> int:
-        _settings, ctx = _context(session, plan)
-        selected = select(plan.wheels, session.posargs)
-        report = aggregate(ctx, selected, session.posargs)
+        settings, ctx = _context(session, plan)
+        selection = parse_posargs(session.posargs, settings.shard)
+        report = aggregate(ctx, selected_wheels(plan.wheels, selection), selection)
         print(render_console(report))
         session.log(f"report: {ctx.settings.report_dir / 'report.json'}")
         return report.exit_code

@@ -32,6 +32,7 @@ class Plan:
     wheels: tuple[WheelRef, ...]
     error: CheckerError | None
     fetch_first: bool = False  # the wheels come from packages.lock and are fetched first
+    aggregate_only: bool = False  # check_native judges collected fragments, no probe sessions
 
     @property
     def probe_sessions(self) -> list[str]:
@@ -80,11 +81,17 @@ def load_plan(project_dir: Path, environ: Mapping[str, str], argv: Sequence[str]
         settings = load_settings(project_dir, environ)
         interpreter = resolve_interpreter(forced_python(argv))
         folder = packages_folder(settings, interpreter)
-        if not folder.exists():
+        # No wheels yet (a fresh clone, or an empty folder left by a failed fetch): the set
+        # pinned in packages.lock, fetched first.
+        if not folder.exists() or (
+            folder.is_dir() and not any(f.suffix.lower() == ".whl" for f in folder.iterdir())
+        ):
             pinned = _locked_default(settings, interpreter, folder)
             if pinned:
                 return Plan(project_dir, tuple(pinned), None, fetch_first=True)
         wheels = discover(folder)
+        if settings.aggregate_only:
+            return Plan(project_dir, tuple(wheels), None, aggregate_only=True)
     except CheckerError as exc:
         return Plan(project_dir, (), exc)
     except OSError as exc:

@@ -41,6 +41,8 @@ class Settings:
     keep_env: tuple[str, ...]
     lock: Path | None  # explicit lock file; None: packages.lock for the default folder only
     requirements: tuple[str, ...]  # what `nox -s lock` resolves without arguments
+    shard: str | None  # "i/n": check a stable 1/n of the wheels
+    aggregate_only: bool  # judge collected fragments, install nothing
 
 
 def _as_bool(name: str, value: Any) -> bool:
@@ -100,6 +102,8 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
     "keep_env": ("NATIVE_CHECK_KEEP_ENV", "keep-env", _as_list, ()),
     "lock": ("NATIVE_CHECK_LOCK", "lock", _as_text, None),
     "requirements": ("NATIVE_CHECK_REQUIREMENTS", "requirements", _as_list, ()),
+    "shard": ("NATIVE_CHECK_SHARD", "shard", _as_text, None),
+    "aggregate_only": ("NATIVE_CHECK_AGGREGATE_ONLY", "aggregate-only", _as_bool, False),
 }
 _PATH_FIELDS = ("packages", "whitelist", "report_dir", "work_dir", "lock")
 

@@ -237,3 +237,42 @@ def test_other_interpreter_via_force_python(clean_folder: Path, tmp_path: Path) 
     assert report["python"] == version
     assert report["variant"] == f"python-{version}"
     assert {m["status"] for w in report["wheels"] for m in w["modules"]} == {"ok"}
+
+
+def test_two_shards_plus_aggregate_equal_one_full_run(broken_folder: Path, tmp_path: Path) -> None:
+    full_code, output, full = run_nox(tmp_path / "full", broken_folder, "-s", "check_native")
+    assert full_code == 1 and full is not None, output
+    shared = tmp_path / "sharded"  # both shards write their fragments into one report dir
+    shard_wheels = []
+    for index in (1, 2):
+        args = ["-s", "check_native", "--", "--shard", f"{index}/2"]
+        code, output, report = run_nox(shared, broken_folder, *args)
+        assert report is not None, output
+        assert code == (1 if report["summary"]["failed"] else 0), output
+        shard_wheels.append({w["wheel"] for w in report["wheels"]})
+    assert shard_wheels[0] and shard_wheels[1]
+    assert not shard_wheels[0] & shard_wheels[1]
+    assert shard_wheels[0] | shard_wheels[1] == {w["wheel"] for w in full["wheels"]}
+
+    env = {"NATIVE_CHECK_AGGREGATE_ONLY": "1"}
+    code, output, merged = run_nox(shared, broken_folder, "-s", "check_native", env=env)
+    assert merged is not None, output
+    assert code == full_code
+    assert "Running session probe-" not in output
+
+    def verdict(report: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        return [
+            (w["wheel"], w["status"], [(m["module"], m["status"]) for m in w["modules"]])
+            for w in report["wheels"]
+        ]
+
+    assert verdict(merged) == verdict(full)
+    assert merged["summary"] == full["summary"]
+
+
+def test_aggregate_only_without_shard_fragments_fails(clean_folder: Path, tmp_path: Path) -> None:
+    env = {"NATIVE_CHECK_AGGREGATE_ONLY": "1"}
+    code, output, report = run_nox(tmp_path, clean_folder, "-s", "check_native", env=env)
+    assert code == 1, output
+    assert report is not None
+    assert {f["kind"] for w in report["wheels"] for f in w["findings"]} == {"no-fragment"}
