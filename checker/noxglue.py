@@ -26,6 +26,8 @@ from checker.pin import LOCK_PLATFORMS, fetch_pinned, pin_folder, pin_platform
 from checker.plan import Plan, ensure_run_id, quiet_library_logs
 from checker.probe_job import run_probe_session
 from checker.reports.console import render_console
+from checker.reports.outputs import github_output, on_github_actions
+from checker.reports.progress import Progress, color_enabled
 from checker.selection import parse_posargs, selected_wheels
 from checker.settings import Settings, load_settings
 from checker.whitelist import default_whitelist_path
@@ -66,10 +68,18 @@ def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
     def body() -> str | None:
         settings, ctx = _context(session, plan)
         selection = parse_posargs(session.posargs, settings.shard)
-        if ref not in selected_wheels(plan.wheels, selection):
+        selected = selected_wheels(plan.wheels, selection)
+        if ref not in selected:
             return "not selected" + (" (another shard)" if selection.shard else "")
-        path = run_probe_session(ctx, ref, plan.wheels)
-        session.log(f"{ref.filename}: fragment {path}")
+        fragment = run_probe_session(ctx, ref, plan.wheels)
+        failed = any(m.status == "failed" for m in fragment.modules) or bool(fragment.findings)
+        Progress(sys.stdout).wheel_done(
+            selected.index(ref) + 1,
+            len(selected),
+            ref.filename,
+            "failed" if failed else "ok",
+            fragment.duration,
+        )
         return None
 
     skipped = _guard(session, body)
@@ -84,8 +94,10 @@ def check_native(session: nox.Session, plan: Plan) -> None:
         settings, ctx = _context(session, plan)
         selection = parse_posargs(session.posargs, settings.shard)
         report = aggregate(ctx, selected_wheels(plan.wheels, selection), selection)
-        print(render_console(report))
-        session.log(f"report: {ctx.settings.report_dir / 'report.json'}")
+        if on_github_actions(os.environ):
+            print(github_output(report, os.environ))
+        print(render_console(report, color=color_enabled(sys.stdout)))
+        session.log(f"reports: {ctx.settings.report_dir} (report.json, junit.xml, report.html)")
         return report.exit_code
 
     if _guard(session, body) != EXIT_OK:

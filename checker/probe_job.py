@@ -6,7 +6,6 @@ import logging
 import shutil
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from packaging.tags import Tag, parse_tag
@@ -158,7 +157,8 @@ def _check_contents(
     return "ok", sorted([*plan.decided, *imported], key=lambda m: m.module), findings
 
 
-def run_probe_session(ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef]) -> Path:
+def run_probe_session(ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef]) -> Fragment:
     """What a probe-<wheel> session does: check the wheel and write its fragment."""
     fragment = check_wheel(ctx, ref, refs)
-    return write_fragment(ctx.fragments_dir, fragment)
+    write_fragment(ctx.fragments_dir, fragment)
+    return fragment

@@ -163,8 +163,9 @@ def _policy_for(
         for prefix, versions in best["symbol_versions"].get(arch, {}).items():
             parsed = [v for v in map(parse_version, versions) if v is not None]
             limits[prefix] = max(parsed) if parsed else None
-    if family == "manylinux":
-        limits["GLIBC"] = level  # the tag's own promise, even between published policies
+    if family == "manylinux":  # the tag's own promise, also between published policies
+        published = limits.get("GLIBC")
+        limits["GLIBC"] = max(level, published) if published else level
     return best, limits
 
 

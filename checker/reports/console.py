@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from checker.reports.progress import colorize
 from checker.verdict import Report
 
-_WIDTH = 100
+_WIDTH = 180
 
 
 def _clip(text: str, width: int = _WIDTH) -> str:
@@ -14,7 +15,7 @@ def _clip(text: str, width: int = _WIDTH) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def render_console(report: Report) -> str:
+def render_console(report: Report, *, color: bool = False) -> str:
     counts = report.counts()
     lines = [
         f"native-import-checker: {len(report.wheels)} wheel(s) on {report.platform}, "
@@ -26,7 +27,7 @@ def render_console(report: Report) -> str:
     if failed:
         lines += ["", "Failures:"]
         for wheel in failed:
-            lines.append(f"  {wheel.wheel}")
+            lines.append("  " + colorize(wheel.wheel, "failed", color))
             for module, kind, error, status in wheel.failures():
                 if status == "failed":
                     lines.append(f"    {module}: [{kind}] {_clip(error)}")
@@ -46,5 +47,5 @@ def render_console(report: Report) -> str:
         lines += ["", "To accept these failures as known, add to the whitelist:"]
         lines += ["  " + line for line in json.dumps(report.snippet, indent=2).splitlines()]
     verdict = "FAILED" if report.exit_code else "OK"
-    lines += ["", f"Result: {verdict}"]
+    lines += ["", f"Result: {colorize(verdict, 'failed' if report.exit_code else 'passed', color)}"]
     return "\n".join(lines)

@@ -47,15 +47,34 @@ def _stale_text(report: Report) -> list[str]:
     ]
 
 
+def _failed(verdict: WheelVerdict) -> list[tuple[str, str, str]]:
+    """(where, kind, error) of the wheel's failures that are not whitelisted.
+
+    ``where`` is the module, the pseudo-module, or ``static:<module>`` for the static audit.
+    """
+    items = [
+        (f"static:{f.module}" if f.stage == "static" else f.module, f.kind, f.error)
+        for f in (found.finding for found in verdict.findings if found.status == "failed")
+    ]
+    items += [
+        (item.result.module, item.result.kind or "failed", item.result.error or "")
+        for item in verdict.modules
+        if item.status == "failed"
+    ]
+    return items
+
+
+def _first_line(text: str) -> str:
+    return next((line for line in text.splitlines() if line.strip()), "")
+
+
 def github_annotations(report: Report) -> list[str]:
     """``::error`` per failure that is not whitelisted, ``::warning`` per stale entry."""
-    lines = []
-    for verdict in report.wheels:
-        for module, kind, error, status in verdict.failures():
-            if status != "failed":
-                continue
-            title = f"{verdict.wheel} {module}: {kind}"
-            lines.append(_command("error", error or kind, title=title))
+    lines = [
+        _command("error", error or kind, title=f"{verdict.wheel} {where}: {kind}")
+        for verdict in report.wheels
+        for where, kind, error in _failed(verdict)
+    ]
     strict = " (strict whitelist: fails the run)" if report.strict_whitelist else ""
     lines += [
         _command("warning", text, title=f"Stale whitelist entry{strict}")
@@ -124,23 +143,14 @@ def step_summary(report: Report) -> str:
         f"| {len(report.wheels)} | {counts['passed']} | {counts['whitelisted']} "
         f"| {counts['failed']} |",
     ]
-    failures = [
-        (verdict.wheel, module, kind, error)
-        for verdict in report.wheels
-        for module, kind, error, status in verdict.failures()
-        if status == "failed"
-    ]
+    failures = [(v.wheel, *item) for v in report.wheels for item in _failed(v)]
     if failures:
+        lines += ["", "### Failures", "", "| wheel | module | kind | reason |"]
+        lines.append("| --- | --- | --- | --- |")
         lines += [
-            "",
-            "### Failures",
-            "",
-            "| wheel | module | kind | reason |",
-            "| --- | --- | --- | --- |",
-        ]
-        lines += [
-            f"| {_code(wheel)} | {_code(module)} | {_code(kind)} | {_code(_one_line(error))} |"
-            for wheel, module, kind, error in failures
+            f"| {_code(wheel)} | {_code(where)} | {_code(kind)} "
+            f"| {_code(_one_line(_first_line(error)))} |"
+            for wheel, where, kind, error in failures
         ]
     if report.unused_whitelist:
         strict = " (strict whitelist: they fail the run)" if report.strict_whitelist else ""

@@ -2,8 +2,9 @@
 
 A table with one row per wheel (status, module counts, failures with kind and reason) and an
 expandable per-module detail below it; buttons filter the rows by status and a search box by
-name. Every text from the model goes through ``html.escape``. A Content-Security-Policy allows
-only the page's own style and script (by hash) and no loads at all.
+name (the controls show only when the script runs). Every text from the model goes through
+``html.escape``. A Content-Security-Policy allows only the page's own style and script (by
+hash) and no loads at all.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
 code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
   font-size: 12.5px; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
-.controls { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: 1rem 0; }
+.controls { display: none; flex-wrap: wrap; gap: .5rem; align-items: center; margin: 1rem 0; }
+.js .controls { display: flex; }
 .controls button { font: inherit; padding: .25rem .75rem; border: 1px solid var(--line);
   border-radius: 2rem; background: var(--head); color: var(--fg); cursor: pointer; }
 .controls button[aria-pressed="true"] { border-color: var(--fg); font-weight: 600; }
@@ -60,6 +62,7 @@ details th { position: static; }
 
 _JS = """
 (function () {
+  document.documentElement.classList.add("js");
   var current = "all";
   var buttons = document.querySelectorAll("button[data-filter]");
   var search = document.getElementById("search");
@@ -97,8 +100,18 @@ def _badge(status: str) -> str:
 
 
 def _failures(verdict: WheelVerdict) -> str:
+    failures = [
+        (f"static:{f.finding.module}" if f.finding.stage == "static" else f.finding.module,
+         f.finding.kind, f.finding.error, f.status)
+        for f in verdict.findings
+    ]  # fmt: skip
+    failures += [
+        (m.result.module, m.result.kind or "", m.result.error or "", m.status)
+        for m in verdict.modules
+        if m.status in ("failed", "whitelisted")
+    ]
     items = []
-    for module, kind, error, status in verdict.failures():
+    for module, kind, error, status in failures:
         reason = next((line for line in error.splitlines() if line.strip()), "")
         css = ' class="whitelisted"' if status == "whitelisted" else ""
         label = " (whitelisted)" if status == "whitelisted" else ""
@@ -217,7 +230,7 @@ def render_html(report: Report) -> str:
     )
     meta = f"{report.platform}, {report.variant}, Python {report.python} ({report.interpreter})"
     head = (
-        "<tr><th>wheel</th><th>status</th><th class=\"num\">ok</th>"
+        '<tr><th>wheel</th><th>status</th><th class="num">ok</th>'
         '<th class="num">failed</th><th class="num">whitelisted</th>'
         '<th class="num">skipped</th><th class="num">time</th><th>failures</th></tr>'
     )

@@ -27,6 +27,8 @@ from checker.lock import (
     write_lock,
 )
 from checker.pin import LOCK_PLATFORMS, pin_folder
+from checker.plan import load_plan
+from tests.support.locks import minor_variant, this_platform
 from tests.support.wheelbuild import make_wheel
 
 if sys.version_info >= (3, 11):
@@ -105,11 +107,12 @@ def test_write_lock_is_byte_stable_whatever_the_input_order(tmp_path: Path) -> N
     assert b"\r\n" not in first
     data = tomllib.loads(first.decode())
     keys = [(s["variant"], s["platform"]) for s in data["sets"]]
-    assert keys == sorted(keys) == [
+    expected = [
         ("python-3.11", "linux-x64"),
         ("python-3.11", "windows-x64"),
         ("python-3.11.7", "linux-x64"),
     ]
+    assert keys == sorted(keys) == expected
     files = [w["file"] for w in data["sets"][0]["wheels"]]
     assert files == sorted(files)
     assert data["requirements"] == ["cffi", "numpy"]
@@ -145,7 +148,9 @@ def _entry(**fields: object) -> str:
 
 def test_the_entry_template_itself_parses() -> None:
     lock = parse_lock(_entry(), Path("ok.lock"))
-    assert lock.sets[0].wheels == (LockedWheel("foo-1.0-py3-none-any.whl", "foo", "1.0", SHA_A, 10),)
+    assert lock.sets[0].wheels == (
+        LockedWheel("foo-1.0-py3-none-any.whl", "foo", "1.0", SHA_A, 10),
+    )
 
 
 @pytest.mark.parametrize(
@@ -186,8 +191,9 @@ def test_malformed_lock_names_the_file_and_the_problem(
 
 
 def test_invalid_wheel_file_name_says_so(tmp_path: Path) -> None:
-    with pytest.raises(InputFileError, match=r"wheels\[0\]: Invalid wheel filename"):
+    with pytest.raises(InputFileError) as info:
         parse_lock(_entry(file='"foo.whl"'), tmp_path / "x.lock")
+    assert "wheels[0]: file 'foo.whl': Invalid wheel filename" in str(info.value)
 
 
 def test_uppercase_digest_reads_as_the_lowercase_one() -> None:
@@ -273,12 +279,15 @@ def test_pin_folder_pins_every_wheel_by_hash_and_size(folder: Path) -> None:
         data = (folder / wheel.file).read_bytes()
         assert wheel.sha256 == hashlib.sha256(data).hexdigest()
         assert wheel.size == len(data)
-    assert [(w.project, w.version) for w in pinned.wheels] == [("beta-pkg", "2.0.1"), ("alpha", "1.0")]
+    assert [(w.project, w.version) for w in pinned.wheels] == [
+        ("beta-pkg", "2.0.1"),
+        ("alpha", "1.0"),
+    ]
 
 
 def test_pin_folder_refuses_a_file_that_is_no_wheel_name(folder: Path) -> None:
     (folder / "junk.whl").write_bytes(b"junk")
-    with pytest.raises(SetupError, match="junk.whl"):
+    with pytest.raises(SetupError, match=r"junk\.whl"):
         pin_folder(folder, "python-3.11", "linux-x64")
 
 
@@ -332,3 +341,74 @@ def test_missing_from_folder_lists_absent_pins_only(folder: Path) -> None:
 def test_locked_wheel_normalizes_the_project(folder: Path) -> None:
     wheel = locked_wheel(folder / "Beta_Pkg-2.0.1-py3-none-any.whl")
     assert (wheel.project, wheel.version) == ("beta-pkg", "2.0.1")
+
+
+# --- fresh-clone plan: the pinned set when the default folder has no wheels --------------
+
+
+@pytest.fixture
+def no_folder_beside_python() -> None:
+    if (Path(sys.executable).resolve().parent.parent / "packages").exists():
+        pytest.skip("this interpreter has a packages folder beside it (the default)")
+
+
+@pytest.fixture
+def clone(tmp_path: Path, no_folder_beside_python: None) -> tuple[Path, LockedWheel]:
+    """A project folder whose packages.lock pins one wheel for this interpreter."""
+    wheel = LockedWheel("six-1.16.0-py2.py3-none-any.whl", "six", "1.16.0", SHA_A, 11053)
+    pinned = LockedSet(minor_variant(), this_platform(), (wheel,))
+    write_lock(tmp_path / "packages.lock", Lock(("six",), (pinned,)))
+    return tmp_path, wheel
+
+
+def test_fresh_clone_plans_the_pinned_wheels(clone: tuple[Path, LockedWheel]) -> None:
+    project, wheel = clone
+    plan = load_plan(project, {}, ["nox"])
+    assert plan.error is None
+    assert plan.fetch_first
+    assert [(r.path, r.session_id) for r in plan.wheels] == [
+        (project / "packages" / wheel.file, "six-1.16.0")
+    ]
+
+
+def test_empty_packages_folder_still_plans_the_pinned_wheels(
+    clone: tuple[Path, LockedWheel],
+) -> None:
+    # e.g. left behind by a fetch that failed: the next run must fetch again, not give up
+    project, wheel = clone
+    (project / "packages").mkdir()
+    plan = load_plan(project, {}, ["nox"])
+    assert plan.error is None
+    assert plan.fetch_first
+    assert [r.filename for r in plan.wheels] == [wheel.file]
+
+
+def test_folder_with_wheels_is_checked_as_it_is(clone: tuple[Path, LockedWheel]) -> None:
+    project, _wheel = clone
+    other = make_wheel(project / "packages", "alpha", "1.0", {"alpha.py": ""})
+    plan = load_plan(project, {}, ["nox"])
+    assert plan.error is None
+    assert not plan.fetch_first
+    assert [r.path for r in plan.wheels] == [other]
+
+
+def test_explicit_missing_folder_is_an_error_not_a_fetch(
+    clone: tuple[Path, LockedWheel],
+) -> None:
+    project, _wheel = clone
+    missing = project / "elsewhere"
+    plan = load_plan(project, {"NATIVE_CHECK_PACKAGES": str(missing)}, ["nox"])
+    assert not plan.fetch_first and plan.wheels == ()
+    assert isinstance(plan.error, SetupError)
+    assert str(missing) in str(plan.error)
+
+
+def test_lock_for_another_platform_does_not_plan_a_fetch(
+    tmp_path: Path, no_folder_beside_python: None
+) -> None:
+    other = "windows-x64" if this_platform() != "windows-x64" else "linux-x64"
+    write_lock(tmp_path / "packages.lock", Lock((), (LockedSet(minor_variant(), other, ()),)))
+    plan = load_plan(tmp_path, {}, ["nox"])
+    assert not plan.fetch_first
+    assert isinstance(plan.error, SetupError)
+    assert "does not exist" in str(plan.error)

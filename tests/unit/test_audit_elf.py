@@ -1,0 +1,239 @@
+"""Static audit of ELF wheels: real extensions built with gcc, wrapped in real wheels."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from checker.audit import AUDIT_KINDS, AuditResult, audit_wheel
+from checker.binary import read_binary
+from checker.findings import Finding
+from checker.wheel import open_wheel
+from tests.support.wheelbuild import PythonBuild, compile_shared, make_wheel, module_source
+
+pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+
+DEP_SOURCE = "int nicdep_value(void) { return 42; }\n"
+USES_DEP = module_source(
+    "_ext", body="if (nicdep_value() != 42) return NULL;", prelude="int nicdep_value(void);"
+)
+USES_PTHREAD = module_source(
+    "_ext",
+    body="pthread_t t; if (pthread_create(&t, NULL, start, NULL) == 0) pthread_join(t, NULL);",
+    prelude="#include <pthread.h>\nstatic void *start(void *arg) { return arg; }",
+)
+
+
+@pytest.fixture(scope="module")
+def build() -> PythonBuild:
+    from tests.support.wheelbuild import python_build
+
+    return python_build(Path(sys.executable))
+
+
+@pytest.fixture(scope="module")
+def arch(build: PythonBuild) -> str:
+    if not build.platform.startswith("linux-"):
+        pytest.skip("needs a Linux build of Python")
+    return build.platform.split("-", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def dep(tmp_path_factory: pytest.TempPathFactory, build: PythonBuild) -> Path:
+    out = tmp_path_factory.mktemp("dep") / "libnicdep.so"
+    compile_shared(build, DEP_SOURCE, out, python_headers=False, args=["-Wl,-soname,libnicdep.so"])
+    return out
+
+
+def _ext(build: PythonBuild, tmp: Path, source: str, *args: str) -> bytes:
+    folder = tmp / f"ext-{hashlib.sha256(repr((source, args)).encode()).hexdigest()[:12]}"
+    return compile_shared(build, source, folder / "_ext.so", args=args)
+
+
+def _audit(folder: Path, files: Mapping[str, bytes | str], tag: str, **kw: str) -> AuditResult:
+    wheel = make_wheel(folder, "pkg", "1.0", files, tag=tag)
+    contents, findings = open_wheel(wheel)
+    assert contents is not None, findings
+    with contents:
+        return audit_wheel(contents, **kw)
+
+
+def _only(result: AuditResult, kind: str) -> Finding:
+    found = [f for f in result.findings if f.kind == kind]
+    assert len(found) == 1, result.findings
+    assert found[0].stage == "static"
+    return found[0]
+
+
+def test_unshipped_library_is_named_with_who_needs_it(
+    tmp_path: Path, build: PythonBuild, arch: str, dep: Path
+) -> None:
+    ext = _ext(build, tmp_path, USES_DEP, f"-L{dep.parent}", "-lnicdep")
+    files: dict[str, bytes | str] = {"pkg/__init__.py": "", "pkg/_ext.so": ext}
+    result = _audit(tmp_path / "a", files, f"cp311-cp311-manylinux_2_17_{arch}")
+    found = _only(result, "external-library")
+    assert "libnicdep.so" in found.error and "pkg._ext" in found.error
+    assert (found.module, found.file) == ("pkg._ext", "pkg/_ext.so")
+    (binary,) = result.binaries
+    assert binary.module == "pkg._ext"
+    link = next(link for link in binary.links if link.name == "libnicdep.so")
+    assert (link.resolved, link.how) == (None, "external")
+    assert result.platform == f"manylinux_2_17_{arch}"
+
+    # No manylinux promise: no allow-list check, but the library is still resolved nowhere.
+    plain = _audit(tmp_path / "b", files, f"cp311-cp311-linux_{arch}")
+    missing = _only(plain, "missing-library")
+    assert "libnicdep.so" in missing.error and "pkg._ext" in missing.error
+    assert all(f.kind == "missing-library" for f in plain.findings)
+
+
+def test_bundled_library_found_through_origin_rpath(
+    tmp_path: Path, build: PythonBuild, arch: str, dep: Path
+) -> None:
+    rpath = "-Wl,-rpath,$ORIGIN/../pkg.libs"
+    ext = _ext(build, tmp_path, USES_DEP, f"-L{dep.parent}", "-lnicdep", rpath)
+    assert read_binary(ext, "x").slices[0].runpaths + read_binary(ext, "x").slices[0].rpaths
+    files: dict[str, bytes | str] = {"pkg/_ext.so": ext, "pkg.libs/libnicdep.so": dep.read_bytes()}
+    result = _audit(tmp_path / "a", files, f"cp311-cp311-manylinux_2_17_{arch}")
+    assert result.findings == ()
+    binary = next(b for b in result.binaries if b.module == "pkg._ext")
+    link = next(link for link in binary.links if link.name == "libnicdep.so")
+    assert (link.resolved, link.how) == ("pkg.libs/libnicdep.so", "bundled")
+    assert {link.how for link in binary.links} <= {"bundled", "system"}
+    library = next(b for b in result.binaries if b.file == "pkg.libs/libnicdep.so")
+    assert library.module == "pkg.libs/libnicdep.so"
+
+    # The library shipped, but not where the binary looks: missing, with both places named.
+    moved = {"pkg/_ext.so": ext, "pkg/data/libnicdep.so": dep.read_bytes()}
+    result = _audit(tmp_path / "b", moved, f"cp311-cp311-manylinux_2_17_{arch}")
+    found = _only(result, "missing-library")
+    assert "libnicdep.so" in found.error and "pkg/data/libnicdep.so" in found.error
+    assert "pkg.libs" in found.error
+
+
+def test_symbol_version_newer_than_the_tag(tmp_path: Path, build: PythonBuild, arch: str) -> None:
+    ext = _ext(build, tmp_path, USES_PTHREAD, "-lpthread")
+    versions = {s.version for s in read_binary(ext, "x").slices[0].imported_symbols}
+    if "GLIBC_2.34" not in versions:
+        pytest.skip(f"this glibc does not version pthread_create at 2.34: {versions}")
+    files: dict[str, bytes | str] = {"pkg/_ext.so": ext}
+    old = _audit(tmp_path / "a", files, f"cp311-cp311-manylinux_2_17_{arch}")
+    found = _only(old, "symbol-version")
+    assert "GLIBC_2.34" in found.error and "pthread_create" in found.error
+    assert f"manylinux_2_17_{arch}" in found.error and "pkg._ext" in found.error
+    (binary,) = old.binaries
+    assert binary.symbol_versions["GLIBC"] >= "2.34"
+
+    assert _audit(tmp_path / "b", files, f"cp311-cp311-manylinux_2_36_{arch}").findings == ()
+
+    # The wheel claims both tags: it must work on the older one (auditwheel semantics).
+    both = _audit(tmp_path / "c", files, f"cp311-cp311-manylinux_2_17_{arch}.manylinux_2_36_{arch}")
+    assert "GLIBC_2.34" in _only(both, "symbol-version").error
+    legacy = _audit(tmp_path / "d", files, f"cp311-cp311-manylinux2014_{arch}")
+    assert "GLIBC_2.34" in _only(legacy, "symbol-version").error
+
+    # The project's glibc floor: stricter than the tag.
+    floor = _audit(tmp_path / "e", files, f"cp311-cp311-manylinux_2_36_{arch}", min_glibc="2.28")
+    found = _only(floor, "symbol-version")
+    assert "GLIBC_2.34" in found.error and "floor is 2.28" in found.error
+    assert "glibc floor 2.28" in floor.platform
+    roomy = _audit(tmp_path / "f", files, f"cp311-cp311-manylinux_2_36_{arch}", min_glibc="2.36")
+    assert roomy.findings == ()
+    with pytest.raises(ValueError, match="min_glibc"):
+        _audit(tmp_path / "g", files, f"cp311-cp311-manylinux_2_36_{arch}", min_glibc="new")
+
+
+def test_abi3_violations(tmp_path: Path, build: PythonBuild, arch: str) -> None:
+    limited = _ext(build, tmp_path, module_source("_ext"), "-DPy_LIMITED_API=0x03080000")
+    tag = f"cp38-abi3-manylinux_2_17_{arch}"
+    clean = _audit(tmp_path / "a", {"pkg/_ext.abi3.so": limited}, tag)
+    assert clean.findings == ()
+    assert "abi3 >= 3.8" in clean.platform
+
+    body = (
+        'PyObject *s = PyUnicode_FromString("x"); Py_ssize_t n;'
+        "if (!PyUnicode_AsUTF8(s) || !PyUnicode_AsUTF8AndSize(s, &n)) return NULL;"
+    )
+    full = _ext(build, tmp_path, module_source("_ext", body=body))
+    found = _only(_audit(tmp_path / "b", {"pkg/_ext.abi3.so": full}, tag), "abi3-violation")
+    assert "PyUnicode_AsUTF8 (not in the stable ABI)" in found.error
+    assert "PyUnicode_AsUTF8AndSize (added in 3.10)" in found.error
+    assert "cp38-abi3" in found.error and found.module == "pkg._ext"
+    # The same binary in a version-specific wheel is not an abi3 question.
+    assert _audit(tmp_path / "c", {"pkg/_ext.so": full}, f"cp311-cp311-linux_{arch}").findings == ()
+
+
+def test_architecture_and_pure_wheels(
+    tmp_path: Path, build: PythonBuild, arch: str, dep: Path
+) -> None:
+    ext = _ext(build, tmp_path, USES_DEP, f"-L{dep.parent}", "-lnicdep")
+    other = "aarch64" if arch != "aarch64" else "x86_64"
+    files: dict[str, bytes | str] = {"pkg/_ext.so": ext, "pkg.libs/libnicdep.so": dep.read_bytes()}
+    wrong = _audit(tmp_path / "a", files, f"cp311-cp311-manylinux_2_17_{other}")
+    kinds = {f.kind for f in wrong.findings}
+    assert "architecture" in kinds
+    assert any(arch in f.error and other in f.error for f in wrong.findings)
+
+    # A pure wheel promises no platform: its binaries are described, never judged.
+    pure = _audit(tmp_path / "b", {"pkg/_ext.so": ext}, "py3-none-any")
+    assert pure.findings == () and pure.platform == "any"
+    assert [b.module for b in pure.binaries] == ["pkg._ext"]
+
+
+def test_binaries_are_found_by_content_and_bad_ones_skipped(
+    tmp_path: Path, build: PythonBuild, arch: str, dep: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    files: dict[str, bytes | str] = {
+        "pkg/blob.bin": dep.read_bytes(),  # an ELF without a library suffix
+        "pkg/fake.so": "not a binary at all\n",
+        "pkg/broken.so": b"\x7fELF" + b"\x02\x01\x01" + b"\xff" * 200,
+        "pkg/__init__.py": "",
+    }
+    with caplog.at_level(logging.WARNING, logger="checker.audit"):
+        result = _audit(tmp_path / "a", files, f"cp311-cp311-manylinux_2_17_{arch}")
+    assert [b.file for b in result.binaries] == ["pkg/blob.bin"]
+    assert result.findings == ()
+    assert any("pkg/broken.so" in r.getMessage() for r in caplog.records)
+    data = result.to_json()
+    assert data["policy"] == f"manylinux_2_17_{arch}"
+    (binary,) = data["binaries"]
+    assert binary["module"] == "pkg/blob.bin" and binary["format"] == "elf"
+    assert binary["architectures"] == [arch]
+    assert all(set(link) == {"name", "resolved", "how"} for link in binary["links"])
+    assert set(binary) == {
+        "file", "module", "format", "architectures", "links", "symbol_versions", "min_os",
+    }  # fmt: skip
+    assert set(AUDIT_KINDS) == {
+        "missing-library", "external-library", "symbol-version", "macos-version",
+        "architecture", "abi3-violation",
+    }  # fmt: skip
+
+
+def test_audit_reads_a_large_wheel_quickly(tmp_path: Path, build: PythonBuild, arch: str) -> None:
+    ext = _ext(build, tmp_path, module_source("_ext"))
+    padding = bytes(range(256)) * (40 * 1024 * 4)  # 40 MiB of data files that are not binaries
+    files: dict[str, bytes | str] = {"pkg/_ext.so": ext}
+    files.update({f"pkg/data/{i}.dat": padding[i:] for i in range(4)})
+    wheel = make_wheel(tmp_path, "pkg", "1.0", files, tag=f"cp311-cp311-manylinux_2_17_{arch}")
+    contents, _ = open_wheel(wheel)
+    assert contents is not None
+    with contents:
+        start = time.perf_counter()
+        result = audit_wheel(contents)
+        elapsed = time.perf_counter() - start
+    assert [b.module for b in result.binaries] == ["pkg._ext"]
+    assert elapsed < 2.0, f"{elapsed:.2f}s for a wheel with 160 MiB of data files"
+
+
+def test_gcc_links_what_we_expect(tmp_path: Path, build: PythonBuild, dep: Path) -> None:
+    """Guard for the fixtures: gcc records libnicdep.so as DT_NEEDED (no --as-needed drop)."""
+    ext = _ext(build, tmp_path, USES_DEP, f"-L{dep.parent}", "-lnicdep")
+    assert "libnicdep.so" in read_binary(ext, "x").slices[0].needed
+    assert read_binary(dep.read_bytes(), "dep").slices[0].soname == "libnicdep.so"
