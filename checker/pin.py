@@ -138,7 +138,8 @@ def pin_folder(folder: Path, variant: str, platform: str) -> LockedSet:
 def _download_pinned(pip: Sequence[str], wheel: LockedWheel, dest: Path) -> Path:
     """Download exactly ``wheel.file`` into ``dest`` (by name, version and its own tags)."""
     _name, _version, _build, tags = parse_wheel_filename(wheel.file)
-    platforms = sorted({t.platform for t in tags} - {"any"})
+    # Pure wheels too ("any"/"none"): else pip may prefer a platform wheel of that version.
+    platforms = sorted({t.platform for t in tags})
     abis = sorted({t.abi for t in tags})
     pythons = sorted(t.interpreter for t in tags)
     version = next((p[2:] for p in pythons if p.startswith("cp") and p[2:].isdigit()), "")
@@ -169,7 +170,7 @@ def fetch_pinned(pip: Sequence[str], locked: LockedSet, folder: Path) -> list[st
             if (sha256, size) != (wheel.sha256, wheel.size):
                 raise SetupError(
                     f"{wheel.file}: downloaded sha256 {sha256} ({size} bytes) does not match "
-                    f"packages.lock ({wheel.sha256}, {wheel.size} bytes); nothing was kept"
+                    f"packages.lock ({wheel.sha256}, {wheel.size} bytes); the file was not kept"
                 )
             path.replace(folder / wheel.file)
             shutil.rmtree(staging, ignore_errors=True)

@@ -16,7 +16,7 @@ from typing import Any
 from checker.atomic import write_text_atomic
 from checker.errors import InputFileError
 from checker.lock import Lock
-from checker.whitelist import Entry, parse_whitelist
+from checker.whitelist import Entry, Snippet, parse_whitelist
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class LastReport:
 
     variant: str
     platform: str
-    snippet: dict[str, dict[str, str]]
+    snippet: Snippet
     unused: tuple[Entry, ...]
 
 
@@ -66,17 +66,22 @@ def update(path: Path, report: LastReport) -> list[str]:
     """Add the report's snippet (the failures not yet whitelisted) to ``path``."""
     data = _load(path)
     changes = []
-    for wheel_key, modules in sorted(report.snippet.items()):
-        for module, pattern in sorted(modules.items()):
-            existing = data.setdefault(wheel_key, {}).get(module)
-            if existing is None:
-                data[wheel_key][module] = pattern
-            elif pattern in ([existing] if isinstance(existing, str) else existing):
-                continue
-            else:
-                values = [existing] if isinstance(existing, str) else list(existing)
-                data[wheel_key][module] = [*values, pattern]
-            changes.append(f"added {wheel_key} / {module}: {pattern!r}")
+    pairs = [
+        (wheel_key, module, pattern)
+        for wheel_key, modules in sorted(report.snippet.items())
+        for module, value in sorted(modules.items())
+        for pattern in ([value] if isinstance(value, str) else value)
+    ]
+    for wheel_key, module, pattern in pairs:
+        existing = data.setdefault(wheel_key, {}).get(module)
+        if existing is None:
+            data[wheel_key][module] = pattern
+        elif pattern in ([existing] if isinstance(existing, str) else existing):
+            continue
+        else:
+            values = [existing] if isinstance(existing, str) else list(existing)
+            data[wheel_key][module] = [*values, pattern]
+        changes.append(f"added {wheel_key} / {module}: {pattern!r}")
     if changes:
         write_text_atomic(path, dumps_whitelist(data))
     return changes

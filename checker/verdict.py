@@ -10,7 +10,7 @@ from typing import Any
 from checker.errors import EXIT_FINDINGS, EXIT_OK
 from checker.findings import Finding, ModuleResult
 from checker.fragment import Fragment
-from checker.whitelist import Entry, Whitelist, snippet
+from checker.whitelist import Entry, Snippet, Whitelist, snippet
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class Report:
     strict_whitelist: bool
     wheels: tuple[WheelVerdict, ...]
     unused_whitelist: tuple[Entry, ...]
-    snippet: dict[str, dict[str, str]]
+    snippet: Snippet
 
     @property
     def exit_code(self) -> int:

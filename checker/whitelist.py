@@ -166,9 +166,21 @@ def stable_substring(error: str, limit: int = 120) -> str:
     return text[:limit].strip()
 
 
-def snippet(failures: Iterable[tuple[str, str, str]]) -> dict[str, dict[str, str]]:
-    """A ready-to-paste whitelist for (wheel file name, module, error) failures."""
-    result: dict[str, dict[str, str]] = {}
+Snippet = dict[str, dict[str, "str | list[str]"]]
+
+
+def snippet(failures: Iterable[tuple[str, str, str]]) -> Snippet:
+    """A ready-to-paste whitelist for (wheel file name, module, error) failures.
+
+    One substring per module, or a list when a module fails in several ways (say a static
+    finding and its import error) that no single substring covers.
+    """
+    found: dict[str, dict[str, list[str]]] = {}
     for wheel, module, error in failures:
-        result.setdefault(wheel_glob(wheel), {}).setdefault(module, stable_substring(error))
-    return {key: dict(sorted(value.items())) for key, value in sorted(result.items())}
+        patterns = found.setdefault(wheel_glob(wheel), {}).setdefault(module, [])
+        if not any(p.lower() in error.lower() for p in patterns):
+            patterns.append(stable_substring(error))
+    return {
+        key: {m: p[0] if len(p) == 1 else p for m, p in sorted(modules.items())}
+        for key, modules in sorted(found.items())
+    }

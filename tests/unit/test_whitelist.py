@@ -267,9 +267,12 @@ def test_snippet_round_trips_through_the_parser() -> None:
     assert set(result) == {"numpy-*.whl", "ruamel.yaml.clib-*.whl"}
 
 
-def test_snippet_first_error_per_module_wins() -> None:
+def test_snippet_lists_every_way_a_module_fails() -> None:
     result = snippet([(NUMPY, "numpy.b", "first: one"), (NUMPY, "numpy.b", "second")])
-    assert result == {"numpy-*.whl": {"numpy.b": "first: one"}}
+    assert result == {"numpy-*.whl": {"numpy.b": ["first: one", "second"]}}
+    # A second error that the first substring already covers adds nothing.
+    again = snippet([(NUMPY, "numpy.b", "first: one"), (NUMPY, "numpy.b", "x first: one y")])
+    assert again == {"numpy-*.whl": {"numpy.b": "first: one"}}
     assert snippet([]) == {}
 
 
