@@ -78,6 +78,14 @@ def check_native(session: nox.Session) -> None:
     noxglue.check_native(session, PLAN)
 
 
+@nox.session(
+    python=None, venv_backend="none", default=False, requires=["fetch"] if PLAN.fetch_first else []
+)
+def audit(session: nox.Session) -> None:
+    """Static audit of any folder of wheels, for any platform, without installing anything."""
+    noxglue.audit(session, PLAN)
+
+
 @nox.session(python=None, venv_backend="uv", default=False)
 def fetch(session: nox.Session) -> None:
     """Download the wheels pinned in packages.lock for this platform; verify every sha256."""

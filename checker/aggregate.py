@@ -35,7 +35,7 @@ def fresh_fragment(ctx: RunContext, ref: WheelRef) -> Fragment:
             ref.filename, f"no result: the probe session of {ref.filename} did not run or crashed"
         )
     sha256, _size = sha256_file(ref.path)
-    if fragment.fingerprint != ctx.fingerprint(sha256).digest():
+    if fragment.fingerprint != ctx.fingerprint(ref.filename, sha256).digest():
         return missing_fragment(
             ref.filename,
             f"stale result in {path.name}: written for another wheel file, interpreter, "

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from checker.discover import default_packages_folder
 from checker.errors import SetupError
-from checker.fragment import Fingerprint
+from checker.fragment import Fingerprint, code_digest
 from checker.interpreter import InterpreterInfo, query_interpreter, resolve_interpreter
 from checker.lock import LOCK_FILE, LockedSet, lock_variants, read_lock
 from checker.platforms import default_variant, platform_key
@@ -45,14 +47,38 @@ class RunContext:
     def sandbox_dir(self, session_id: str) -> Path:
         return self.settings.work_dir / "sandbox" / session_id
 
-    def fingerprint(self, wheel_sha256: str) -> Fingerprint:
+    def fingerprint(self, wheel: str, wheel_sha256: str) -> Fingerprint:
+        """Everything a wheel's result depends on (see fragment.Fingerprint)."""
+        settings = self.settings
+        probe = [
+            settings.import_timeout,
+            settings.isolate,
+            settings.skip_modules,
+            settings.keep_env,
+            settings.min_glibc,
+        ]
+        pins = {w.file: w for w in self.locked.wheels} if self.locked else {}
+        pin = pins.get(wheel)
         return Fingerprint(
             wheel_sha256=wheel_sha256,
             interpreter=str(self.interpreter),
             python=self.info.version,
             platform=self.platform,
             variant=self.variant,
+            checker_code=code_digest(),
+            folder=folder_digest(self.packages),
+            probe_settings=json.dumps(probe),
+            lock_pin="none" if self.locked is None else json.dumps(pin.__dict__ if pin else None),
         )
+
+
+def folder_digest(folder: Path) -> str:
+    """Names and sizes of the folder's wheels: what an install may draw dependencies from."""
+    try:
+        listing = sorted((p.name, p.stat().st_size) for p in folder.glob("*.whl"))
+    except OSError:
+        listing = []
+    return hashlib.sha256(json.dumps(listing).encode()).hexdigest()[:16]
 
 
 def lock_path(settings: Settings, *, any_folder: bool = False) -> Path | None:

@@ -18,6 +18,11 @@ KINDS: dict[str, str] = {
     "circular-import": "a circular import that does not resolve in any order",
     "exception": "the package's own code raised during import",
     "interpreter": "the target interpreter cannot load extension modules at all",
+    # static audit (also missing-library and symbol-version, found without importing)
+    "external-library": "a library neither bundled nor on the platform policy's allow-list",
+    "macos-version": "a Mach-O minimum macOS version newer than the wheel's macosx tag",
+    "architecture": "a binary's architecture does not match the wheel's platform tag",
+    "abi3-violation": "an abi3 extension uses Python symbols outside the limited API it claims",
     # install stage
     "missing-dependency": "a requirement has no wheel in the packages folder",
     "incompatible-wheel": "the wheel's tags do not fit this interpreter/platform",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -29,6 +30,10 @@ class Fingerprint:
     platform: str
     variant: str
     checker_version: str = __version__
+    checker_code: str = ""  # digest of the checker's own code and data (see code_digest)
+    folder: str = ""  # digest of the packages folder's wheel names and sizes (dependencies)
+    probe_settings: str = ""  # timeout, isolation, skip patterns, kept environment
+    lock_pin: str = ""  # this wheel's pin in packages.lock, when a lock applies
 
     def digest(self) -> str:
         text = json.dumps(self.__dict__, sort_keys=True)
@@ -98,6 +103,17 @@ class Fragment:
             modules=tuple(ModuleResult.from_json(m) for m in data.get("modules", [])),
             extra=dict(data.get("extra") or {}),
         )
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of the checker's own source and data: a fragment written by other code is
+    never reused, even when the version number did not change."""
+    root = Path(__file__).resolve().parent
+    hasher = hashlib.sha256()
+    for path in sorted([*root.rglob("*.py"), *root.rglob("*.json")]):
+        hasher.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return hasher.hexdigest()[:16]
 
 
 def sha256_file(path: Path) -> tuple[str, int]:

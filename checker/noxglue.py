@@ -18,6 +18,7 @@ import nox
 
 from checker import upkeep
 from checker.aggregate import aggregate
+from checker.audit_job import run_audit
 from checker.context import RunContext, lock_path, make_context
 from checker.discover import WheelRef
 from checker.errors import EXIT_OK, CheckerError, SetupError, UsageError, exit_code_for
@@ -30,7 +31,8 @@ from checker.reports.outputs import github_output, on_github_actions
 from checker.reports.progress import Progress, color_enabled
 from checker.selection import parse_posargs, selected_wheels
 from checker.settings import Settings, load_settings
-from checker.whitelist import default_whitelist_path
+from checker.verdict import Report
+from checker.whitelist import default_whitelist_path, load_whitelist
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +96,36 @@ def check_native(session: nox.Session, plan: Plan) -> None:
         settings, ctx = _context(session, plan)
         selection = parse_posargs(session.posargs, settings.shard)
         report = aggregate(ctx, selected_wheels(plan.wheels, selection), selection)
-        if on_github_actions(os.environ):
-            print(github_output(report, os.environ))
-        print(render_console(report, color=color_enabled(sys.stdout)))
-        session.log(f"reports: {ctx.settings.report_dir} (report.json, junit.xml, report.html)")
-        return report.exit_code
+        return _show(session, report, settings)
 
     if _guard(session, body) != EXIT_OK:
         session.error("some wheels failed (see the summary above)")
+
+
+def audit(session: nox.Session, plan: Plan) -> None:
+    """Session body of audit: static checks of any folder, for any platform, no install."""
+
+    def body() -> int:
+        settings, ctx = _context(session, plan)
+        selection = parse_posargs(session.posargs, settings.shard)
+        whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)
+        refs = selected_wheels(plan.wheels, selection)
+        report = run_audit(
+            refs, settings, whitelist, platform=ctx.platform, variant=ctx.variant, locked=ctx.locked
+        )
+        return _show(session, report, settings)
+
+    if _guard(session, body) != EXIT_OK:
+        session.error("some wheels failed the static audit (see the summary above)")
+
+
+def _show(session: nox.Session, report: Report, settings: Settings) -> int:
+    """Console summary, CI output; the report files are written already."""
+    if on_github_actions(os.environ):
+        print(github_output(report, os.environ))
+    print(render_console(report, color=color_enabled(sys.stdout)))
+    session.log(f"reports: {settings.report_dir} (report.json, junit.xml, report.html)")
+    return report.exit_code
 
 
 def _pip(session: nox.Session) -> list[str]:

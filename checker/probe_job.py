@@ -6,22 +6,25 @@ import logging
 import shutil
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from packaging.tags import Tag, parse_tag
 
+from checker.audit import audit_wheel
 from checker.classify import ImportContext, classify
 from checker.context import RunContext
 from checker.deps import find_missing, index_folder, optional_requirements, requirement_names
 from checker.discover import WheelRef
+from checker.errors import InputFileError
 from checker.findings import Finding, ModuleResult
-from checker.fragment import Fragment, sha256_file, write_fragment
+from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file, write_fragment
 from checker.install import find_uv, install_wheel
 from checker.integrity import integrity_findings
 from checker.lock import check_against_lock
 from checker.modules import plan_modules
 from checker.platforms import describe_tags, supported_tags
-from checker.runner import Sandbox, run_probe
+from checker.runner import ProbeOptions, Sandbox, run_probe
 from checker.wheel import WheelContents, extension_candidates, open_wheel
 
 log = logging.getLogger(__name__)
@@ -69,10 +72,15 @@ def _install_failure(
     return fallback
 
 
-def check_wheel(ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef]) -> Fragment:
+def check_wheel(
+    ctx: RunContext,
+    ref: WheelRef,
+    refs: Sequence[WheelRef],
+    digest: tuple[str, int] | None = None,
+) -> Fragment:
     """Check one wheel and return its fragment (findings are data, never exceptions)."""
     started = time.perf_counter()
-    sha256, size = sha256_file(ref.path)
+    sha256, size = digest or sha256_file(ref.path)
     findings: list[Finding] = []
     modules: list[ModuleResult] = []
     install = "skipped"
@@ -85,8 +93,10 @@ def check_wheel(ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef]) -> Fra
         with contents:
             # A wheel that differs from its pin is never installed: its code is not trusted.
             trusted = lock_problem is None or lock_problem.kind != "lock-changed"
-            install, modules, more = _check_contents(ctx, ref, refs, contents, trusted)
-            findings += more
+            checked = _check_contents(ctx, ref, refs, contents, trusted=trusted, sha256=sha256)
+            install, modules = checked.install, checked.modules
+            findings += checked.findings
+            extra.update(checked.details)
     return Fragment(
         wheel=ref.filename,
         project=ref.project,
@@ -94,7 +104,7 @@ def check_wheel(ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef]) -> Fra
         sha256=sha256,
         size=size,
         run_id=ctx.run_id,
-        fingerprint=ctx.fingerprint(sha256).digest(),
+        fingerprint=ctx.fingerprint(ref.filename, sha256).digest(),
         python=ctx.info.version,
         interpreter=str(ctx.interpreter),
         platform=ctx.platform,
@@ -107,38 +117,54 @@ def check_wheel(ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef]) -> Fra
     )
 
 
+@dataclass(frozen=True)
+class _Checked:
+    install: str  # ok | failed | skipped
+    modules: list[ModuleResult]
+    findings: list[Finding]
+    details: dict[str, Any]
+
+
 def _check_contents(
     ctx: RunContext,
     ref: WheelRef,
     refs: Sequence[WheelRef],
     contents: WheelContents,
+    *,
     trusted: bool,
-) -> tuple[str, list[ModuleResult], list[Finding]]:
+    sha256: str,
+) -> _Checked:
     findings = integrity_findings(contents)
+    # The static audit reads the same bytes before anything is installed; its findings
+    # are about other machines, so they never stop the import test on this one.
+    audit = audit_wheel(contents, min_glibc=ctx.settings.min_glibc)
+    static, details = list(audit.findings), {"audit": audit.to_json()}
     candidates = extension_candidates(contents, ctx.info.ext_suffixes)
     plan = plan_modules(contents, candidates, ctx.settings.skip_modules)
     tag_problem = _tag_finding(contents, supported_tags(ctx.info))
     if tag_problem is not None:
         findings.append(tag_problem)
     if findings or not trusted:  # never install a damaged, unsafe, changed or foreign wheel
-        return "skipped", _not_installed(plan.to_import, plan.decided), findings
+        skipped = _not_installed(plan.to_import, plan.decided)
+        return _Checked("skipped", skipped, [*findings, *static], details)
     uv = find_uv()
     venv = ctx.venv_dir(ref.session_id)
     result = install_wheel(uv, ctx.interpreter, venv, ref.path, ctx.packages)
     if result.python is None:
         assert result.finding is not None
         failure = _install_failure(ctx, contents, refs, result.finding)
-        return "failed", _not_installed(plan.to_import, plan.decided), [*findings, failure]
+        skipped = _not_installed(plan.to_import, plan.decided)
+        return _Checked("failed", skipped, [failure, *static], details)
     sandbox = Sandbox(ctx.sandbox_dir(ref.session_id))
     names = [c.module for c in plan.to_import]
-    raws = run_probe(
-        result.python,
-        names,
-        sandbox,
+    options = ProbeOptions(
         timeout=ctx.settings.import_timeout,
         isolate=ctx.settings.isolate,
         keep_env=ctx.settings.keep_env,
+        # Bytecode survives the venv: keyed by wheel bytes, validated by source mtime/size.
+        pycache=ctx.settings.work_dir / "pycache" / sha256[:16],
     )
+    raws = run_probe(result.python, names, sandbox, options)
     required = requirement_names(contents.requires_dist, ctx.info.markers)
     needs_declared = any(r.get("exc_type") == "ModuleNotFoundError" for r in raws)
     declared: set[str] = set()
@@ -154,11 +180,28 @@ def _check_contents(
     files = {c.module: c.installed for c in plan.to_import}
     imported = [classify(raw, files.get(str(raw["module"])), import_ctx) for raw in raws]
     shutil.rmtree(sandbox.root, ignore_errors=True)
-    return "ok", sorted([*plan.decided, *imported], key=lambda m: m.module), findings
+    modules = sorted([*plan.decided, *imported], key=lambda m: m.module)
+    return _Checked("ok", modules, static, details)
+
+
+def reusable_fragment(ctx: RunContext, ref: WheelRef, sha256: str) -> Fragment | None:
+    """The earlier fragment of this wheel when nothing it depends on has changed."""
+    if ctx.settings.fresh:
+        return None
+    try:
+        old = read_fragment(fragment_path(ctx.fragments_dir, ref.filename))
+    except InputFileError:
+        return None
+    if old is None or old.fingerprint != ctx.fingerprint(ref.filename, sha256).digest():
+        return None
+    origin = old.extra.get("reused_from", old.run_id)
+    return replace(old, run_id=ctx.run_id, extra={**old.extra, "reused_from": origin})
 
 
 def run_probe_session(ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef]) -> Fragment:
-    """What a probe-<wheel> session does: check the wheel and write its fragment."""
-    fragment = check_wheel(ctx, ref, refs)
+    """What a probe-<wheel> session does: check the wheel (or reuse its unchanged result)
+    and write its fragment for this run."""
+    digest = sha256_file(ref.path)
+    fragment = reusable_fragment(ctx, ref, digest[0]) or check_wheel(ctx, ref, refs, digest)
     write_fragment(ctx.fragments_dir, fragment)
     return fragment

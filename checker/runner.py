@@ -124,8 +124,20 @@ def _kill(proc: subprocess.Popen[str]) -> None:
     proc.wait()
 
 
+@dataclass(frozen=True)
+class ProbeOptions:
+    timeout: float
+    isolate: str = "wheel"  # "wheel": one process for all modules; "module": one each
+    keep_env: tuple[str, ...] = ()
+    pycache: Path | None = None  # bytecode kept here across runs (-X pycache_prefix)
+
+    def command(self, python: Path, job: Path) -> list[str]:
+        prefix = ["-X", f"pycache_prefix={self.pycache}"] if self.pycache else []
+        return [str(python), "-I", *prefix, str(PROBE_SCRIPT), "run", str(job)]
+
+
 def _run_batch(
-    python: Path, modules: Sequence[str], sandbox: Sandbox, timeout: float, keep: Sequence[str]
+    python: Path, modules: Sequence[str], sandbox: Sandbox, options: ProbeOptions
 ) -> list[dict[str, Any]]:
     """Import ``modules`` in one process; return results for a prefix of them (>= 1)."""
     job = sandbox.tmp / "probe-job.json"
@@ -135,12 +147,12 @@ def _run_batch(
     current: str | None = None
     with stderr_path.open("w", encoding="utf-8") as stderr:
         proc = subprocess.Popen(
-            [str(python), "-I", str(PROBE_SCRIPT), "run", str(job)],
+            options.command(python, job),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr,
             cwd=sandbox.cwd,
-            env=sandbox.environment(keep),
+            env=sandbox.environment(options.keep_env),
             text=True,
             encoding="utf-8",
             errors="replace",
@@ -151,11 +163,11 @@ def _run_batch(
         threading.Thread(target=_reader, args=(proc.stdout, lines), daemon=True).start()
         while True:
             try:
-                line = lines.get(timeout=timeout)
+                line = lines.get(timeout=options.timeout)
             except queue.Empty:
                 _kill(proc)
                 name = current or modules[len(results)]
-                results.append({"module": name, "ok": False, "timeout": timeout})
+                results.append({"module": name, "ok": False, "timeout": options.timeout})
                 return results
             if line is None:
                 returncode = proc.wait()
@@ -184,10 +196,7 @@ def run_probe(
     python: Path,
     modules: Sequence[str],
     sandbox: Sandbox,
-    *,
-    timeout: float,
-    isolate: str = "wheel",
-    keep_env: Sequence[str] = (),
+    options: ProbeOptions,
 ) -> list[dict[str, Any]]:
     """One raw result per module, in order, whatever the modules do to the process."""
     # Start from nothing: a sandbox left by an interrupted run must not leak into this one
@@ -197,8 +206,8 @@ def run_probe(
     remaining = list(modules)
     results: list[dict[str, Any]] = []
     while remaining:
-        batch = remaining if isolate == "wheel" else remaining[:1]
-        done = _run_batch(python, batch, sandbox, timeout, keep_env)
+        batch = remaining if options.isolate == "wheel" else remaining[:1]
+        done = _run_batch(python, batch, sandbox, options)
         results.extend(done)
         remaining = remaining[len(done) :]
         if done and ("crash" in done[-1] or "timeout" in done[-1]) and remaining:

@@ -43,6 +43,8 @@ class Settings:
     requirements: tuple[str, ...]  # what `nox -s lock` resolves without arguments
     shard: str | None  # "i/n": check a stable 1/n of the wheels
     aggregate_only: bool  # judge collected fragments, install nothing
+    fresh: bool  # never reuse an earlier fragment (default: only in CI)
+    min_glibc: str | None  # the oldest glibc the users run: a floor for the static audit
 
 
 def _as_bool(name: str, value: Any) -> bool:
@@ -54,6 +56,20 @@ def _as_bool(name: str, value: Any) -> bool:
     if text in ("", "0", "false", "no", "off"):
         return False
     raise UsageError(f"{name}={value!r} is not a boolean (use 1/0, true/false)")
+
+
+def _as_auto_bool(name: str, value: Any) -> bool | None:
+    if str(value).strip().lower() == "auto":
+        return None
+    return _as_bool(name, value)
+
+
+def _as_glibc(name: str, value: Any) -> str | None:
+    text = str(value).strip()
+    major, _, minor = text.partition(".")
+    if not (major.isdigit() and minor.isdigit()):
+        raise UsageError(f"{name}={value!r} is not a glibc version such as 2.28")
+    return text
 
 
 def _as_seconds(name: str, value: Any) -> float:
@@ -104,6 +120,8 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
     "requirements": ("NATIVE_CHECK_REQUIREMENTS", "requirements", _as_list, ()),
     "shard": ("NATIVE_CHECK_SHARD", "shard", _as_text, None),
     "aggregate_only": ("NATIVE_CHECK_AGGREGATE_ONLY", "aggregate-only", _as_bool, False),
+    "fresh": ("NATIVE_CHECK_FRESH", "fresh", _as_auto_bool, None),
+    "min_glibc": ("NATIVE_CHECK_MIN_GLIBC", "min-glibc", _as_glibc, None),
 }
 _PATH_FIELDS = ("packages", "whitelist", "report_dir", "work_dir", "lock")
 
@@ -144,4 +162,6 @@ def load_settings(project_dir: Path, environ: Mapping[str, str]) -> Settings:
     for field_name in _PATH_FIELDS:
         if values[field_name] is not None:
             values[field_name] = (project_dir / Path(values[field_name]).expanduser()).absolute()
+    if values["fresh"] is None:  # auto: fresh in CI, incremental on a developer's machine
+        values["fresh"] = environ.get("CI", "").strip().lower() in ("1", "true", "yes")
     return Settings(project_dir=project_dir, **values)
