@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -103,3 +104,34 @@ def test_audit_session_installs_nothing_and_reports_the_same_schema(
     assert not (tmp_path / "work" / "venvs").exists()
     assert code == (1 if report["summary"]["failed"] else 0)
     assert {w["project"] for w in report["wheels"]} == {"nicthr", "nicok", "nicwin"}
+
+
+PILLOW_PLATFORMS = (
+    "macosx_11_0_arm64",
+    "win_amd64",
+    "musllinux_1_2_x86_64",
+    "manylinux_2_28_aarch64",
+)
+
+
+@pytest.mark.network
+def test_pillow_wheels_of_four_platforms_audit_clean(tmp_path: Path) -> None:
+    """Issue 4's acceptance: Pillow 13.0.0 for four platforms, every library resolved."""
+    folder = tmp_path / "packages"
+    for platform_tag in PILLOW_PLATFORMS:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+             "--only-binary=:all:", "--platform", platform_tag, "--python-version", "3.12",
+             "--dest", str(folder), "pillow==13.0.0"],
+            check=True,
+        )  # fmt: skip
+    code, output, report = run_nox(tmp_path, folder, "-s", "audit")
+    assert code == 0, output
+    assert report is not None
+    assert report["summary"] == {"passed": 4, "failed": 0, "whitelisted": 0, "total": 4}
+    for wheel in report["wheels"]:
+        binaries = wheel["details"]["audit"]["binaries"]
+        links = [link for binary in binaries for link in binary["links"]]
+        assert binaries and links, wheel["wheel"]
+        assert all(link["name"] and link["resolved"] for link in links), wheel["wheel"]
+        assert {link["how"] for link in links} <= {"bundled", "system", "python"}
