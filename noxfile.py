@@ -105,6 +105,12 @@ def whitelist(session: nox.Session) -> None:
     noxglue.whitelist(session, PLAN)
 
 
+@nox.session(python=None, venv_backend="none", default=False)
+def clean(session: nox.Session) -> None:
+    """Remove what runs leave behind: venvs, sandboxes, bytecode, fragments and reports."""
+    noxglue.clean(session, PLAN)
+
+
 @nox.session(python=None, venv_backend="uv", default=False)
 def tests(session: nox.Session) -> None:
     """Run the test suite (real gcc-built wheels, real uv and nox)."""

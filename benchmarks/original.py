@@ -149,9 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     env = pip_environment()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
-        runs = list(
-            pool.map(lambda w: check_wheel(w, packages, args.python, work, env), wheels)
-        )
+        runs = list(pool.map(lambda w: check_wheel(w, packages, args.python, work, env), wheels))
     total = time.perf_counter() - started
     failed = 0
     for run in runs:

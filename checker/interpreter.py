@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -99,7 +100,18 @@ def resolve_interpreter(spec: str | None) -> Path:
 
 
 def query_interpreter(executable: Path, *, timeout: float = 60.0) -> InterpreterInfo:
-    """Run the probe's ``info`` mode on ``executable``."""
+    """Run the probe's ``info`` mode on ``executable`` (once per process and file version:
+    every session of a sequential nox run asks about the same interpreter)."""
+    try:
+        stamp = executable.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return _query(str(executable), stamp, timeout)
+
+
+@functools.lru_cache(maxsize=8)
+def _query(executable_text: str, _stamp: int, timeout: float) -> InterpreterInfo:
+    executable = Path(executable_text)
     try:
         proc = subprocess.run(
             [str(executable), "-I", str(PROBE_SCRIPT), "info"],

@@ -31,7 +31,7 @@ from checker.reports.outputs import github_output, on_github_actions
 from checker.reports.progress import Progress, color_enabled
 from checker.selection import parse_posargs, selected_wheels
 from checker.settings import Settings, load_settings
-from checker.verdict import Report
+from checker.verdict import Report, judge_wheel
 from checker.whitelist import default_whitelist_path, load_whitelist
 
 log = logging.getLogger(__name__)
@@ -74,14 +74,11 @@ def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
         if ref not in selected:
             return "not selected" + (" (another shard)" if selection.shard else "")
         fragment = run_probe_session(ctx, ref, plan.wheels)
-        failed = any(m.status == "failed" for m in fragment.modules) or bool(fragment.findings)
-        Progress(sys.stdout).wheel_done(
-            selected.index(ref) + 1,
-            len(selected),
-            ref.filename,
-            "failed" if failed else "ok",
-            fragment.duration,
-        )
+        # The same status the aggregate will give it (whitelist included), as a live line.
+        whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)
+        status = judge_wheel(fragment, whitelist).status
+        index, total = selected.index(ref) + 1, len(selected)
+        Progress(sys.stdout).wheel_done(index, total, ref.filename, status, fragment.duration)
         return None
 
     skipped = _guard(session, body)
@@ -225,5 +222,38 @@ def whitelist(session: nox.Session, plan: Plan) -> None:
             session.log(f"{path}: {change}")
         if not changes:
             session.log(f"{path}: nothing to {action}")
+
+    _guard(session, body)
+
+
+# What a run leaves behind, relative to the report and work folders. `clean` removes exactly
+# these (never the folders' other contents: they may be set to a folder of the user's).
+REPORT_OUTPUTS = ("report.json", "junit.xml", "report.html", "fragments")
+WORK_OUTPUTS = ("venvs", "sandbox", "pycache", "lock-downloads")
+
+
+def clean(session: nox.Session, plan: Plan) -> None:
+    """Session body of clean: remove the venvs, sandboxes, bytecode, fragments and reports."""
+
+    def body() -> None:
+        settings = load_settings(plan.project_dir, os.environ)
+        removed = 0
+        for folder, names in (
+            (settings.report_dir, REPORT_OUTPUTS),
+            (settings.work_dir, WORK_OUTPUTS),
+        ):
+            for name in names:
+                path = folder / name
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                elif path.exists() or path.is_symlink():
+                    path.unlink()
+                else:
+                    continue
+                removed += 1
+                session.log(f"removed {path}")
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        session.log(f"removed {removed} item(s)" if removed else "nothing to clean")
 
     _guard(session, body)

@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,6 +194,7 @@ def test_ci_run_fails_with_one_failed_one_whitelisted_one_passed(ci_run: CiRun) 
 def test_junit_has_one_suite_per_wheel_with_failure_and_skip(ci_run: CiRun) -> None:
     xml = JUnitXml.fromfile(str(ci_run.report_dir / "junit.xml"))
     suites = {suite.name: suite for suite in xml}
+    assert len(list(xml)) == len(suites) == 3
     assert set(suites) == {w["wheel"] for w in ci_run.report["wheels"]}
 
     failed = suites[wheel_name(ci_run.report, FAILING)]
@@ -459,7 +460,7 @@ def test_parallel_run_gives_the_sequential_verdict(
     packages: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    record_property: Any,
+    record_property: Callable[[str, object], None],
 ) -> None:
     whitelist = tmp_path / "whitelist.json"
     whitelist.write_text(json.dumps(CRASH_WHITELIST), encoding="utf-8")

@@ -27,15 +27,19 @@ def run_nox(
 ) -> tuple[int, str, dict[str, Any] | None]:
     """Run nox on the project's noxfile with all outputs under ``tmp``."""
     report_dir = tmp / "report"
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("NATIVE_CHECK_", "GITHUB_", "NOX_"))
+    }
     environ = {
-        **os.environ,
+        **inherited,
         "NATIVE_CHECK_PACKAGES": str(packages),
         "NATIVE_CHECK_REPORT_DIR": str(report_dir),
         "NATIVE_CHECK_WORK_DIR": str(tmp / "work"),
         "UV_PYTHON_DOWNLOADS": "never",
         **(env or {}),
     }
-    environ.pop("NATIVE_CHECK_RUN_ID", None)
     command = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py")]
     command += ["--envdir", str(tmp / "nox-envs"), *args]
     proc = subprocess.run(command, capture_output=True, text=True, env=environ, check=False)
