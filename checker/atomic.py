@@ -1,4 +1,5 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""File I/O of user-facing files: atomic writes (a reader sees the old file or the new one,
+never half of one) and reads that tell "absent" from "unreadable"."""
 
 from __future__ import annotations
 
@@ -8,11 +9,23 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from checker.errors import InputFileError
+
 
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def read_text_if_exists(path: Path, what: str) -> str | None:
+    """The text of ``path``; None when it does not exist; InputFileError when unreadable."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{path}: cannot read {what}: {exc}") from None
 
 
 def write_text_atomic(target: Path, text: str) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from checker import __version__
-from checker.atomic import write_json_atomic
+from checker.atomic import read_text_if_exists, write_json_atomic
 from checker.errors import InputFileError
 from checker.findings import Finding, ModuleResult
 
@@ -139,12 +139,9 @@ def write_fragment(folder: Path, fragment: Fragment) -> Path:
 
 def read_fragment(path: Path) -> Fragment | None:
     """The fragment at ``path``; None if there is none. A damaged one is an InputFileError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_text_if_exists(path, "fragment")
+    if text is None:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{path}: cannot read fragment: {exc}") from None
     try:
         data = json.loads(text)
         if not isinstance(data, dict):

@@ -29,7 +29,7 @@ from typing import Any
 import tomli_w
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from checker.atomic import write_text_atomic
+from checker.atomic import read_text_if_exists, write_text_atomic
 from checker.errors import InputFileError
 from checker.findings import Finding
 from checker.fragment import sha256_file
@@ -172,13 +172,8 @@ def parse_lock(text: str, path: Path) -> Lock:
 
 def read_lock(path: Path) -> Lock | None:
     """The lock at ``path``, None when there is none; a malformed one is an InputFileError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{path}: cannot read lock: {exc}") from None
-    return parse_lock(text, path)
+    text = read_text_if_exists(path, "lock")
+    return None if text is None else parse_lock(text, path)
 
 
 def _finding(kind: str, message: str, file: str) -> Finding:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checker.atomic import write_text_atomic
+from checker.atomic import read_text_if_exists, write_text_atomic
 from checker.errors import InputFileError
 from checker.lock import Lock
 from checker.whitelist import Entry, Snippet, parse_whitelist
@@ -51,10 +51,11 @@ def read_report(path: Path) -> LastReport:
 
 
 def _load(path: Path) -> Data:
-    if not path.exists():
+    text = read_text_if_exists(path, "whitelist")
+    if text is None:
         return {}
-    parse_whitelist(path.read_text(encoding="utf-8"), path)  # validates, with file:line:col
-    data: Data = json.loads(path.read_text(encoding="utf-8"))
+    parse_whitelist(text, path)  # validates, with file:line:col
+    data: Data = json.loads(text)
     return data
 
 

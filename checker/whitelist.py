@@ -18,6 +18,7 @@ from typing import Any
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from checker.atomic import read_text_if_exists
 from checker.errors import InputFileError
 
 log = logging.getLogger(__name__)
@@ -104,14 +105,11 @@ def parse_whitelist(text: str, path: Path) -> Whitelist:
 
 def load_whitelist(path: Path, *, required: bool) -> Whitelist:
     """Read a whitelist; a missing optional one is empty, a missing required one an error."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_text_if_exists(path, "whitelist")
+    if text is None:
         if required:
-            raise InputFileError(f"{path}: whitelist file does not exist") from None
+            raise InputFileError(f"{path}: whitelist file does not exist")
         return Whitelist(None, ())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{path}: cannot read whitelist: {exc}") from None
     return parse_whitelist(text, path)
 
 

@@ -13,7 +13,13 @@ import logging
 import posixpath
 
 from checker.audit.model import BinaryAudit, LinkedLibrary, finding
-from checker.audit.policy import MacTarget, format_version, macos_lists, parse_version
+from checker.audit.policy import (
+    MacTarget,
+    format_version,
+    macos_lists,
+    match_lists,
+    parse_version,
+)
 from checker.audit.scan import WheelBinary, WheelIndex
 from checker.findings import Finding
 
@@ -43,13 +49,9 @@ def _resolve(
     for candidate in _expand(name, loader_dir, rpaths):
         if candidate in index.files:
             return LinkedLibrary(name, candidate, "bundled")
-    system, python = macos_lists()
-    matched = python.match(name)
-    if matched is not None:
-        return LinkedLibrary(name, name, "python")
-    matched = system.match(name)
-    if matched is not None:
-        return LinkedLibrary(name, matched, "system")
+    provided = match_lists(name, macos_lists())
+    if provided is not None:
+        return LinkedLibrary(name, *provided)
     return LinkedLibrary(name, None, "missing" if name.startswith("@") else "external")
 
 

@@ -14,7 +14,7 @@ import logging
 import posixpath
 
 from checker.audit.model import BinaryAudit, LinkedLibrary, finding
-from checker.audit.policy import WINDOWS_ARCHES, windows_lists
+from checker.audit.policy import WINDOWS_ARCHES, match_lists, windows_lists
 from checker.audit.scan import WheelBinary, WheelIndex
 from checker.findings import Finding
 
@@ -36,13 +36,9 @@ def _resolve(name: str, folder: str, index: WheelIndex) -> LinkedLibrary:
             return LinkedLibrary(name, path, "bundled")
     if anywhere:
         return LinkedLibrary(name, anywhere[0], "bundled")
-    system, python = windows_lists()
-    matched = python.match(name)
-    if matched is not None:
-        return LinkedLibrary(name, name, "python")
-    matched = system.match(name)
-    if matched is not None:
-        return LinkedLibrary(name, matched, "system")
+    provided = match_lists(name, windows_lists())
+    if provided is not None:
+        return LinkedLibrary(name, *provided)
     return LinkedLibrary(name, None, "external")
 
 

@@ -104,6 +104,15 @@ class NameList:
 
 
 @functools.cache
+def match_lists(name: str, lists: tuple[NameList, NameList]) -> tuple[str, str] | None:
+    """(resolved, how) for a library the platform provides: its Python library or a system one."""
+    system, python = lists
+    if python.match(name) is not None:
+        return name, "python"
+    matched = system.match(name)
+    return (matched, "system") if matched is not None else None
+
+
 def macos_lists() -> tuple[NameList, NameList]:
     """(system libraries, python) of macos-policy.json."""
     data = load("macos-policy.json")
