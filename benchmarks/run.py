@@ -488,6 +488,16 @@ def _time_notes(bench: Bench, extra: dict[str, Any]) -> list[str]:
             f"nox and session overhead: {overhead / sessions * 1000:.0f} ms per session "
             f"({sessions} sessions)"
         )
+    par = res[f"d warm, --parallel {bench.jobs}"]
+    par_s = float(par.extra["fragment_seconds"])
+    busy = par.seconds * bench.jobs
+    lines.append(
+        f"- d warm, --parallel {bench.jobs}: the fragments' `duration` sums to {par_s:.2f} s "
+        f"of {busy:.2f} worker-seconds ({bench.jobs} x {par.seconds:.2f} s); the rest is "
+        f"{(busy - par_s) / sessions * 1000:.0f} ms per session (an upper bound: it includes "
+        "idle workers) - nox runs each session in its own `python -m nox` child, which loads "
+        "nox and the noxfile again"
+    )
     steps = extra["steps"]
     lines.append(
         f"- the install step alone, sequential, warm cache: `uv venv` {steps['uv venv']:.2f} s "

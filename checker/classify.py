@@ -42,6 +42,7 @@ class ImportContext:
     declared: Collection[str]  # import names that Requires-Dist provides (from the folder)
     requirement_names: Collection[str]  # canonical names of Requires-Dist on this target
     optional: Mapping[str, str] = field(default_factory=dict)  # import/dist name -> "extra 'x'"
+    provided: Mapping[str, str] = field(default_factory=dict)  # import name -> folder project
 
 
 _SITE_PACKAGES = re.compile(r"[^\s'\"(]*site-packages[\\/]")
@@ -99,19 +100,28 @@ def _kind_of_import_error(message: str) -> tuple[str, str | None]:
     return "exception", None
 
 
-def _missing_module_error(raw: dict[str, Any], ctx: ImportContext) -> str:
+def _missing_module_error(raw: dict[str, Any], ctx: ImportContext) -> tuple[str, bool]:
+    """The message, and whether the module is an optional dependency the folder lacks."""
     name = raw.get("name")
     if not name:  # raised by hand without a name: keep the package's own words
-        return f"{_first_line(str(raw.get('message') or ''))} (module name unknown)"
+        return f"{_first_line(str(raw.get('message') or ''))} (module name unknown)", False
     top = str(name).split(".", 1)[0]
     dist = top.lower().replace("_", "-")
+    optional = False
     if top in ctx.declared or dist in ctx.requirement_names:
         why = "declared in Requires-Dist but not importable"
     elif top in ctx.optional or dist in ctx.optional:
-        why = f"declared in Requires-Dist only for {ctx.optional.get(top) or ctx.optional[dist]}"
+        extra = ctx.optional.get(top) or ctx.optional[dist]
+        why = (
+            f"declared in Requires-Dist only for {extra}, "
+            "whose requirements the packages folder lacks"
+        )
+        optional = True
+    elif top in ctx.provided:
+        why = f"not declared in Requires-Dist; the packages folder has it in {ctx.provided[top]!r}"
     else:
         why = "not declared in Requires-Dist"
-    return f"No module named {name!r} ({why})"
+    return f"No module named {name!r} ({why})", optional
 
 
 def classify(raw: dict[str, Any], file: str | None, ctx: ImportContext) -> ModuleResult:
@@ -141,10 +151,12 @@ def classify(raw: dict[str, Any], file: str | None, ctx: ImportContext) -> Modul
     exc_type = str(raw.get("exc_type") or "Exception")
     message = str(raw.get("message") or "")
     where = last_frame(list(raw.get("frames") or []), ctx)
+    optional = False
     if raw.get("circular"):
         kind = "circular-import"
     elif exc_type == "ModuleNotFoundError":
-        kind, message = "missing-python-module", _missing_module_error(raw, ctx)
+        kind = "missing-python-module"
+        message, optional = _missing_module_error(raw, ctx)
     elif exc_type == "ImportError":
         kind, _subject = _kind_of_import_error(message)
     else:
@@ -156,4 +168,6 @@ def classify(raw: dict[str, Any], file: str | None, ctx: ImportContext) -> Modul
         error += f" (at {where})"
     cause = raw.get("cause")
     note = _short(str(cause)) if cause else None
+    if optional:  # needs an extra the folder cannot install: not a defect of what ships
+        return ModuleResult(module, file, "skipped", "optional-dependency", error, note, duration)
     return ModuleResult(module, file, "failed", kind, error, note=note, duration=duration)

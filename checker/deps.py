@@ -80,6 +80,36 @@ def optional_requirements(
     return optional
 
 
+def installable_extras(
+    requires_dist: Sequence[str], index: Mapping[str, list[Available]], markers: Mapping[str, str]
+) -> list[str]:
+    """Extras whose every requirement on this target has a matching wheel in the folder.
+
+    The folder is what the users get: an optional backend whose dependency it ships (say
+    zstandard's ``cffi`` extra) is tested with that dependency installed.
+    """
+    requirements: dict[str, list[Requirement]] = {}
+    for text in requires_dist:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        for extra in _marker_extras(str(req.marker)) if req.marker else []:
+            if _active(req, markers, frozenset({extra})) and not _active(req, markers, frozenset()):
+                requirements.setdefault(extra, []).append(req)
+    return sorted(
+        extra
+        for extra, reqs in requirements.items()
+        if all(
+            any(
+                r.specifier.contains(a.version, prereleases=True)
+                for a in index.get(canonicalize_name(r.name), [])
+            )
+            for r in reqs
+        )
+    )
+
+
 def _marker_extras(marker: str) -> list[str]:
     """The extra names a marker compares against (``extra == "cffi"``)."""
     extras = []

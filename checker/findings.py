@@ -44,6 +44,8 @@ SKIP_KINDS: dict[str, str] = {
     "other-interpreter": "an extension built for another interpreter version",
     "skip-pattern": "matched a configured skip-modules pattern",
     "not-installed": "the wheel did not install, so nothing was imported",
+    "optional-dependency": "needs a module declared only for an extra whose requirements the "
+    "packages folder lacks",
 }
 
 # Pseudo-module names that key non-import findings in whitelists and reports.

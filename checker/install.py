@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,15 +92,26 @@ def create_venv(uv: str, interpreter: Path, venv: Path) -> None:
 
 
 def install_wheel(
-    uv: str, interpreter: Path, venv: Path, wheel: Path, packages: Path
+    uv: str,
+    interpreter: Path,
+    venv: Path,
+    wheel: Path,
+    packages: Path,
+    *,
+    project: str = "",
+    extras: Sequence[str] = (),
 ) -> InstallResult:
-    """Create the venv and install ``wheel`` with its dependencies from ``packages`` only."""
+    """Create the venv and install ``wheel`` (with ``extras``) and its dependencies from
+    ``packages`` only."""
     started = time.perf_counter()
     create_venv(uv, interpreter, venv)
     python = venv_python(venv)
+    target = str(wheel)
+    if extras and project:
+        target = f"{project}[{','.join(extras)}] @ {wheel.absolute().as_uri()}"
     proc = _run(
         [uv, "pip", "install", "--no-config", "--offline", "--no-index", "--no-build",
-         "--find-links", str(packages), "--python", str(python), str(wheel)]
+         "--find-links", str(packages), "--python", str(python), target]
     )  # fmt: skip
     duration = time.perf_counter() - started
     output = _condense(proc.stderr + proc.stdout)

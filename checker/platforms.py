@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 
@@ -40,7 +41,8 @@ def default_variant(info: InterpreterInfo) -> str:
     return f"python-{info.version}"
 
 
-def supported_tags(info: InterpreterInfo) -> list[tags.Tag]:
+@functools.lru_cache(maxsize=8)
+def supported_tags(info: InterpreterInfo) -> tuple[tags.Tag, ...]:
     """The wheel tags the target interpreter installs, most specific first.
 
     Built with packaging.tags from the target's own facts. Platform tags come from this
@@ -62,7 +64,7 @@ def supported_tags(info: InterpreterInfo) -> list[tags.Tag]:
         abis = [info.soabi.replace("-", "_").replace(".", "_")] if info.soabi else []
         result = list(tags.generic_tags(interpreter, abis, platforms))
     result.extend(tags.compatible_tags((major, minor), interpreter, platforms))
-    return result
+    return tuple(result)
 
 
 def describe_tags(items: Iterable[tags.Tag], limit: int = 3) -> str:

@@ -14,12 +14,18 @@ from packaging.tags import Tag, parse_tag
 from checker.audit import audit_wheel
 from checker.classify import ImportContext, classify
 from checker.context import RunContext
-from checker.deps import find_missing, index_folder, optional_requirements, requirement_names
+from checker.deps import (
+    find_missing,
+    index_folder,
+    installable_extras,
+    optional_requirements,
+    requirement_names,
+)
 from checker.discover import WheelRef
 from checker.errors import InputFileError
 from checker.findings import Finding, ModuleResult
 from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file, write_fragment
-from checker.install import find_uv, install_wheel
+from checker.install import InstallResult, find_uv, install_wheel
 from checker.integrity import integrity_findings
 from checker.lock import check_against_lock
 from checker.modules import plan_modules
@@ -62,6 +68,18 @@ def _declared_import_names(ctx: RunContext, refs: Sequence[WheelRef], names: set
     return provided
 
 
+def _provided_import_names(refs: Sequence[WheelRef]) -> dict[str, str]:
+    """Top-level import name -> project, over every wheel of the folder."""
+    provided: dict[str, str] = {}
+    for ref in refs:
+        contents, _ = open_wheel(ref.path)
+        if contents is not None:
+            with contents:
+                for name in contents.top_level_names():
+                    provided.setdefault(name, str(contents.project))
+    return provided
+
+
 def _install_failure(
     ctx: RunContext, contents: WheelContents, refs: Sequence[WheelRef], fallback: Finding
 ) -> Finding:
@@ -70,6 +88,24 @@ def _install_failure(
     if missing:
         return Finding("install", "install", "missing-dependency", missing)
     return fallback
+
+
+def _install(
+    ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef], contents: WheelContents
+) -> tuple[InstallResult, list[str]]:
+    """Install the wheel with the extras the folder can satisfy (else without extras)."""
+    uv = find_uv()
+    venv = ctx.venv_dir(ref.session_id)
+    index = index_folder(refs, supported_tags(ctx.info))
+    extras = installable_extras(contents.requires_dist, index, ctx.info.markers)
+    result = install_wheel(
+        uv, ctx.interpreter, venv, ref.path, ctx.packages, project=contents.project, extras=extras
+    )
+    if result.python is None and extras:  # an extra does not resolve: test without extras
+        log.info("%s: installing with extras %s failed; retrying without", ref.filename, extras)
+        extras = []
+        result = install_wheel(uv, ctx.interpreter, venv, ref.path, ctx.packages)
+    return result, extras
 
 
 def check_wheel(
@@ -138,7 +174,8 @@ def _check_contents(
     # The static audit reads the same bytes before anything is installed; its findings
     # are about other machines, so they never stop the import test on this one.
     audit = audit_wheel(contents, min_glibc=ctx.settings.min_glibc)
-    static, details = list(audit.findings), {"audit": audit.to_json()}
+    static = list(audit.findings)
+    details: dict[str, Any] = {"audit": audit.to_json()}
     candidates = extension_candidates(contents, ctx.info.ext_suffixes)
     plan = plan_modules(contents, candidates, ctx.settings.skip_modules)
     tag_problem = _tag_finding(contents, supported_tags(ctx.info))
@@ -147,9 +184,9 @@ def _check_contents(
     if findings or not trusted:  # never install a damaged, unsafe, changed or foreign wheel
         skipped = _not_installed(plan.to_import, plan.decided)
         return _Checked("skipped", skipped, [*findings, *static], details)
-    uv = find_uv()
-    venv = ctx.venv_dir(ref.session_id)
-    result = install_wheel(uv, ctx.interpreter, venv, ref.path, ctx.packages)
+    result, extras = _install(ctx, ref, refs, contents)
+    if extras:
+        details["extras"] = extras
     if result.python is None:
         assert result.finding is not None
         failure = _install_failure(ctx, contents, refs, result.finding)
@@ -171,12 +208,17 @@ def _check_contents(
     optional: dict[str, str] = {}
     if needs_declared:
         declared = _declared_import_names(ctx, refs, required)
-        for dist, extras in optional_requirements(contents.requires_dist, ctx.info.markers).items():
+        optional_deps = optional_requirements(contents.requires_dist, ctx.info.markers)
+        for dist, all_extras in optional_deps.items():
+            extras = [e for e in all_extras if e not in details.get("extras", [])]
+            if not extras:
+                continue
             label = "extra " + ", ".join(repr(e) for e in extras)
             optional[dist] = label
             for name in _declared_import_names(ctx, refs, {dist}):
                 optional.setdefault(name, label)
-    import_ctx = ImportContext(declared, required, optional)
+    provided = _provided_import_names(refs) if needs_declared else {}
+    import_ctx = ImportContext(declared, required, optional, provided)
     files = {c.module: c.installed for c in plan.to_import}
     imported = [classify(raw, files.get(str(raw["module"])), import_ctx) for raw in raws]
     shutil.rmtree(sandbox.root, ignore_errors=True)
