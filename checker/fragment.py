@@ -117,6 +117,16 @@ def code_digest() -> str:
 
 
 def sha256_file(path: Path) -> tuple[str, int]:
+    """sha256 and size of ``path``. Within one process (a sequential nox run: probe sessions,
+    then the aggregate) a file whose size, mtime and inode did not change is hashed once;
+    nothing is cached across runs, so a tampered file is always hashed anew."""
+    stat = path.stat()
+    return _sha256(str(path.absolute()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sha256(path_text: str, _size: int, _mtime_ns: int, _inode: int) -> tuple[str, int]:
+    path = Path(path_text)
     hasher = hashlib.sha256()
     size = 0
     with path.open("rb") as handle:
