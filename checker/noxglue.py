@@ -68,11 +68,12 @@ def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
     """Session body of probe-<wheel>: skip unless selected, else check and write a fragment."""
 
     def body() -> str | None:
-        settings, ctx = _context(session, plan)
+        settings = load_settings(plan.project_dir, os.environ)
         selection = parse_posargs(session.posargs, settings.shard)
         selected = selected_wheels(plan.wheels, selection)
-        if ref not in selected:
+        if ref not in selected:  # decided before anything slower: most sessions may skip
             return "not selected" + (" (another shard)" if selection.shard else "")
+        settings, ctx = _context(session, plan)
         fragment = run_probe_session(ctx, ref, plan.wheels)
         # The same status the aggregate will give it (whitelist included), as a live line.
         whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)

@@ -16,6 +16,7 @@ from packaging.utils import (
     canonicalize_name,
     parse_wheel_filename,
 )
+from packaging.utils import canonicalize_version as _canonicalize_version
 
 from checker.findings import Finding
 
@@ -147,9 +148,7 @@ def _read_layout(
 
 
 def canonicalize_version(value: str) -> str:
-    from packaging.utils import canonicalize_version as _canon
-
-    return str(_canon(value, strip_trailing_zero=False))
+    return str(_canonicalize_version(value, strip_trailing_zero=False))
 
 
 def extension_candidates(contents: WheelContents, ext_suffixes: Sequence[str]) -> list[Candidate]:
