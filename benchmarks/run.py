@@ -403,13 +403,15 @@ class Row:
     seconds: float
     vs_original: str
     vs_floor: str
+    vs_pyc_floor: str
     measured: Measurement | None
 
 
 def _rows(bench: Bench, extra: dict[str, Any]) -> list[Row]:
     jobs, res = bench.jobs, bench.results
     floors = {int(r["workers"]): r for r in extra["floor"]["rounds"]}
-    floor_of = {1: float(floors[1]["seconds"]), jobs: float(floors[jobs]["seconds"])}
+    floor_of = {w: float(floors[w]["seconds"]) for w in (1, jobs)}
+    pyc_floor_of = {w: float(floors[w]["seconds_pyc_cached"]) for w in (1, jobs)}
     original = res.get("a original")
     orig_s = original.seconds if original else None
 
@@ -418,21 +420,25 @@ def _rows(bench: Bench, extra: dict[str, Any]) -> list[Row]:
 
     rows = []
     if original:
-        vs_floor = _ratio(original.seconds, floor_of[jobs])
         rows.append(Row(f"a. original method, {jobs} threads", original.seconds, "1.00x",
-                        vs_floor, original))  # fmt: skip
+                        _ratio(original.seconds, floor_of[jobs]),
+                        _ratio(original.seconds, pyc_floor_of[jobs]), original))  # fmt: skip
     for key, par in nox_scenarios(jobs):
         m = res[key]
         rows.append(Row(f"{key[0]}. check_native, {key[2:]}", m.seconds, faster(m.seconds),
-                        _ratio(m.seconds, floor_of[par]), m))  # fmt: skip
+                        _ratio(m.seconds, floor_of[par]), _ratio(m.seconds, pyc_floor_of[par]),
+                        m))  # fmt: skip
     for workers in sorted(floors):
         cold, warm = float(floors[workers]["seconds"]), float(floors[workers]["seconds_pyc_cached"])
         measured = res["f floor"] if workers == jobs else None
         rows.append(Row(f"f. import-only floor, {workers} worker(s)", cold, faster(cold),
-                        "1.00x", measured))  # fmt: skip
-        rows.append(Row(f"f. floor, {workers} worker(s), .pyc already cached", warm, "", "", None))
+                        "1.00x", _ratio(cold, warm), measured))  # fmt: skip
+        rows.append(Row(f"f. floor, {workers} worker(s), .pyc already cached", warm,
+                        faster(warm), "", "1.00x", None))  # fmt: skip
     listed = extra["listed"]
-    rows.append(Row("`nox -l` (load the noxfile, list sessions)", listed.seconds, "", "", listed))
+    rows.append(
+        Row("`nox -l` (load the noxfile, list sessions)", listed.seconds, "", "", "", listed)
+    )
     return rows
 
 
@@ -448,7 +454,7 @@ def nox_scenarios(jobs: int) -> list[tuple[str, int]]:
 
 def _goals(bench: Bench, extra: dict[str, Any]) -> list[str]:
     jobs, res = bench.jobs, bench.results
-    floors = {int(r["workers"]): float(r["seconds"]) for r in extra["floor"]["rounds"]}
+    rounds = {int(r["workers"]): r for r in extra["floor"]["rounds"]}
     cold, warm = res["b cold, sequential"], res["c warm, sequential"]
     par, again = res[f"d warm, --parallel {jobs}"], res["e unchanged re-run"]
     lines = []
@@ -458,15 +464,18 @@ def _goals(bench: Bench, extra: dict[str, Any]) -> list[str]:
             f"- cold uv cache, sequential, at least 10x faster than the original: "
             f"{speedup:.1f}x ({'met' if speedup >= 10 else 'NOT met'})"
         )
-    for m, floor, what in ((warm, floors[1], "sequential"), (par, floors[jobs], f"-j {jobs}")):
-        ratio = m.seconds / floor
+    for m, workers, what in ((warm, 1, "sequential"), (par, jobs, f"--parallel {jobs}")):
+        ratio = m.seconds / float(rounds[workers]["seconds"])
+        pyc = m.seconds / float(rounds[workers]["seconds_pyc_cached"])
         lines.append(
             f"- warm, within 1.3x of the import-only floor ({what}): {ratio:.2f}x "
-            f"({'met' if ratio <= 1.3 else 'NOT met'})"
+            f"({'met' if ratio <= 1.3 else 'NOT met'}); against the floor with its .pyc "
+            f"already written: {pyc:.2f}x ({'met' if pyc <= 1.3 else 'NOT met'}), the "
+            "like-for-like bound when the checker's bytecode cache is warm"
         )
     share = again.seconds / warm.seconds
     lines.append(
-        f"- unchanged-folder re-run under 5% of a full run (c): {share * 100:.0f}% "
+        f"- unchanged-folder re-run under 5% of a full run (c): {share * 100:.1f}% "
         f"({'met' if share < 0.05 else 'NOT met'})"
     )
     return lines
@@ -558,8 +567,8 @@ def render(bench: Bench, facts: dict[str, str], extra: dict[str, Any]) -> str:
         "Machine: " + "; ".join(f"{k}: {v}" for k, v in facts.items()) + ".",
         "",
         "| scenario | seconds | vs original | vs floor (same parallelism) "
-        "| largest process | process tree |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| vs floor with .pyc | largest process | process tree |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in _rows(bench, extra):
         m = row.measured
@@ -567,7 +576,7 @@ def render(bench: Bench, facts: dict[str, str], extra: dict[str, Any]) -> str:
         tree = _mib(m.tree_kib) if m and m.tree_kib else ""
         lines.append(
             f"| {row.label} | {row.seconds:.2f} | {row.vs_original} | {row.vs_floor} "
-            f"| {largest} | {tree} |"
+            f"| {row.vs_pyc_floor} | {largest} | {tree} |"
         )
     lines += ["", "Goals of issue 7:", "", *_goals(bench, extra)]
     lines += ["", "Where the time goes:", "", *_time_notes(bench, extra)]

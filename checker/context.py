@@ -41,8 +41,10 @@ class RunContext:
             self.settings.project_dir, self.variant, self.platform
         )
 
-    def venv_dir(self, session_id: str) -> Path:
-        return self.settings.work_dir / "venvs" / session_id
+    def venv_dir(self, session_id: str, wheel_sha256: str) -> Path:
+        """``venvs/{session}/{sha}``: other wheel bytes never share a path, so the shared
+        bytecode tree (keyed by source path, checked by mtime and size) cannot mix them up."""
+        return self.settings.work_dir / "venvs" / session_id / wheel_sha256[:12]
 
     def sandbox_dir(self, session_id: str) -> Path:
         return self.settings.work_dir / "sandbox" / session_id

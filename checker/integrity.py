@@ -12,6 +12,7 @@ import stat
 import zipfile
 import zlib
 
+from checker.binary import SNIFF_SIZE, sniff
 from checker.findings import Finding
 from checker.wheel import WheelContents
 
@@ -54,12 +55,20 @@ def symlink_findings(contents: WheelContents) -> list[Finding]:
 
 
 def _digest(contents: WheelContents, member: str, algorithm: str) -> tuple[str, int]:
+    """Hash a member streaming; a binary's bytes are kept for the audit and export checks."""
     hasher = hashlib.new(algorithm)
     size = 0
+    binary: list[bytes] | None = None
     with contents.zip.open(member) as handle:
         while chunk := handle.read(_CHUNK):
+            if size == 0 and sniff(chunk[:SNIFF_SIZE]) is not None:
+                binary = []
             hasher.update(chunk)
             size += len(chunk)
+            if binary is not None:
+                binary.append(chunk)
+    if binary is not None:
+        contents.keep(member, b"".join(binary))
     return base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode("ascii"), size
 
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from checker.binary import BinaryFormatError, read_binary
+from checker.binary import BinaryFormatError
 from checker.findings import ModuleResult
 from checker.wheel import Candidate, WheelContents
 
@@ -45,7 +45,7 @@ def plan_modules(
             continue
         leaf = cand.module.rsplit(".", 1)[-1]
         try:
-            info = read_binary(contents.zip.read(cand.member), cand.member)
+            info = contents.binary(cand.member)
         except BinaryFormatError as exc:
             log.info("%s: cannot read exports (%s); importing it anyway", cand.member, exc)
             to_import.append(cand)

@@ -91,11 +91,12 @@ def _install_failure(
 
 
 def _install(
-    ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef], contents: WheelContents
+    ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef], contents: WheelContents, sha256: str
 ) -> tuple[InstallResult, list[str]]:
     """Install the wheel with the extras the folder can satisfy (else without extras)."""
     uv = find_uv()
-    venv = ctx.venv_dir(ref.session_id)
+    venv = ctx.venv_dir(ref.session_id, sha256)
+    shutil.rmtree(venv.parent, ignore_errors=True)  # venvs of earlier bytes of this wheel
     index = index_folder(refs, supported_tags(ctx.info))
     extras = installable_extras(contents.requires_dist, index, ctx.info.markers)
     result = install_wheel(
@@ -184,7 +185,7 @@ def _check_contents(
     if findings or not trusted:  # never install a damaged, unsafe, changed or foreign wheel
         skipped = _not_installed(plan.to_import, plan.decided)
         return _Checked("skipped", skipped, [*findings, *static], details)
-    result, extras = _install(ctx, ref, refs, contents)
+    result, extras = _install(ctx, ref, refs, contents, sha256)
     if extras:
         details["extras"] = extras
     if result.python is None:
@@ -198,8 +199,9 @@ def _check_contents(
         timeout=ctx.settings.import_timeout,
         isolate=ctx.settings.isolate,
         keep_env=ctx.settings.keep_env,
-        # Bytecode survives the venv: keyed by wheel bytes, validated by source mtime/size.
-        pycache=ctx.settings.work_dir / "pycache" / sha256[:16],
+        # One bytecode tree for every probe, kept across runs: the stdlib is compiled once,
+        # each venv's files are keyed by their path and validated by source mtime and size.
+        pycache=ctx.settings.work_dir / "pycache",
     )
     raws = run_probe(result.python, names, sandbox, options)
     required = requirement_names(contents.requires_dist, ctx.info.markers)

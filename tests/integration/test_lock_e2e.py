@@ -36,13 +36,14 @@ def _wheel(report: dict[str, Any], prefix: str) -> dict[str, Any]:
 
 
 def _venv(tmp: Path, session_id: str) -> Path:
-    """Where a probe session creates the wheel's venv (run_nox's NATIVE_CHECK_WORK_DIR)."""
+    """Where a probe session creates the wheel's venvs (run_nox's NATIVE_CHECK_WORK_DIR):
+    ``venvs/{session}/{sha prefix}``."""
     return tmp / "work" / "venvs" / session_id
 
 
-def _site_packages_hold(venv: Path, name: str) -> bool:
-    return any(venv.glob(f"lib/python*/site-packages/{name}")) or any(
-        venv.glob(f"Lib/site-packages/{name}")
+def _site_packages_hold(venvs: Path, name: str) -> bool:
+    return any(venvs.glob(f"*/lib/python*/site-packages/{name}")) or any(
+        venvs.glob(f"*/Lib/site-packages/{name}")
     )
 
 
