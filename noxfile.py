@@ -106,6 +106,17 @@ def whitelist(session: nox.Session) -> None:
 
 
 @nox.session(python=None, venv_backend="none", default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmark: the original method vs check_native, cold and warm, and the import-only floor.
+
+    nox -s bench -- FOLDER [--jobs 2] [--skip-original] (see benchmarks/README.md)
+    """
+    if not session.posargs:
+        session.error("usage: nox -s bench -- FOLDER [--jobs N] [--skip-original]")
+    session.run(sys.executable, "benchmarks/run.py", *session.posargs, external=True)
+
+
+@nox.session(python=None, venv_backend="none", default=False)
 def clean(session: nox.Session) -> None:
     """Remove what runs leave behind: venvs, sandboxes, bytecode, fragments and reports."""
     noxglue.clean(session, PLAN)
