@@ -124,13 +124,22 @@ def record_findings(contents: WheelContents) -> list[Finding]:
     return findings
 
 
-def integrity_findings(contents: WheelContents) -> list[Finding]:
-    """All integrity checks of an opened wheel; empty when it is intact."""
-    unsafe = unsafe_path_findings(contents.names) + symlink_findings(contents)
+def archive_findings(contents: WheelContents) -> list[Finding]:
+    """The checks on names alone (cheap; they decide whether anything may be written)."""
+    return unsafe_path_findings(contents.names) + symlink_findings(contents)
+
+
+def checked_record_findings(contents: WheelContents) -> list[Finding]:
+    """record_findings, with an unreadable RECORD or damaged data as findings."""
     try:
-        return unsafe + record_findings(contents)
+        return record_findings(contents)
     except (UnicodeDecodeError, csv.Error) as exc:
-        return [*unsafe, _finding(f"{contents.dist_info}/RECORD is unreadable: {exc}", None)]
+        return [_finding(f"{contents.dist_info}/RECORD is unreadable: {exc}", None)]
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         name = contents.path.name
-        return [*unsafe, Finding("integrity", "integrity", "corrupt-wheel", f"{name}: {exc}")]
+        return [Finding("integrity", "integrity", "corrupt-wheel", f"{name}: {exc}")]
+
+
+def integrity_findings(contents: WheelContents) -> list[Finding]:
+    """All integrity checks of an opened wheel; empty when it is intact."""
+    return archive_findings(contents) + checked_record_findings(contents)

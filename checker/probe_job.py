@@ -6,29 +6,30 @@ import logging
 import shutil
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from packaging.tags import Tag, parse_tag
 
 from checker.audit import audit_wheel
-from checker.classify import ImportContext, classify
+from checker.classify import classify
 from checker.context import RunContext
 from checker.deps import (
     find_missing,
     index_folder,
     installable_extras,
-    optional_requirements,
-    requirement_names,
 )
 from checker.discover import WheelRef
 from checker.errors import InputFileError
 from checker.findings import Finding, ModuleResult
 from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file, write_fragment
+from checker.import_context import build_import_context
 from checker.install import InstallResult, find_uv, install_wheel
-from checker.integrity import integrity_findings
+from checker.integrity import archive_findings, checked_record_findings
 from checker.lock import check_against_lock
-from checker.modules import plan_modules
+from checker.modules import ModulePlan, plan_modules
 from checker.platforms import describe_tags, supported_tags
 from checker.runner import ProbeOptions, Sandbox, run_probe
 from checker.wheel import WheelContents, extension_candidates, open_wheel
@@ -54,30 +55,6 @@ def _not_installed(
     return list(decided) + [
         ModuleResult(c.module, c.installed, "skipped", "not-installed", reason) for c in candidates
     ]
-
-
-def _declared_import_names(ctx: RunContext, refs: Sequence[WheelRef], names: set[str]) -> set[str]:
-    """Top-level import names that the folder's wheels for ``names`` provide."""
-    provided: set[str] = set()
-    for ref in refs:
-        if ref.project in names:
-            other, _ = open_wheel(ref.path)
-            if other is not None:
-                with other:
-                    provided |= other.top_level_names()
-    return provided
-
-
-def _provided_import_names(refs: Sequence[WheelRef]) -> dict[str, str]:
-    """Top-level import name -> project, over every wheel of the folder."""
-    provided: dict[str, str] = {}
-    for ref in refs:
-        contents, _ = open_wheel(ref.path)
-        if contents is not None:
-            with contents:
-                for name in contents.top_level_names():
-                    provided.setdefault(name, str(contents.project))
-    return provided
 
 
 def _install_failure(
@@ -171,21 +148,29 @@ def _check_contents(
     trusted: bool,
     sha256: str,
 ) -> _Checked:
-    findings = integrity_findings(contents)
-    # The static audit reads the same bytes before anything is installed; its findings
-    # are about other machines, so they never stop the import test on this one.
-    audit = audit_wheel(contents, min_glibc=ctx.settings.min_glibc)
+    candidates = extension_candidates(contents, ctx.info.ext_suffixes)
+    findings = archive_findings(contents)
+    tag_problem = _tag_finding(contents, supported_tags(ctx.info))
+    findings += [tag_problem] if tag_problem else []
+    venv_folder = ctx.venv_dir(ref.session_id, sha256).parent
+    install: Future[tuple[InstallResult, list[str]]] | None = None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        if not findings and trusted:
+            # uv unpacks files and runs no code of the wheel: it installs while the RECORD
+            # hashes are checked, and the venv is discarded if they do not match.
+            install = pool.submit(_install, ctx, ref, refs, contents, sha256)
+        findings += checked_record_findings(contents)
+        # The static audit's findings are about other machines: they never stop the import.
+        audit = audit_wheel(contents, min_glibc=ctx.settings.min_glibc)
+        plan = plan_modules(contents, candidates, ctx.settings.skip_modules)
+        installed = install.result() if install else None
     static = list(audit.findings)
     details: dict[str, Any] = {"audit": audit.to_json()}
-    candidates = extension_candidates(contents, ctx.info.ext_suffixes)
-    plan = plan_modules(contents, candidates, ctx.settings.skip_modules)
-    tag_problem = _tag_finding(contents, supported_tags(ctx.info))
-    if tag_problem is not None:
-        findings.append(tag_problem)
-    if findings or not trusted:  # never install a damaged, unsafe, changed or foreign wheel
+    if findings or installed is None:  # a damaged, unsafe, changed or foreign wheel
+        shutil.rmtree(venv_folder, ignore_errors=True)
         skipped = _not_installed(plan.to_import, plan.decided)
         return _Checked("skipped", skipped, [*findings, *static], details)
-    result, extras = _install(ctx, ref, refs, contents, sha256)
+    result, extras = installed
     if extras:
         details["extras"] = extras
     if result.python is None:
@@ -193,8 +178,22 @@ def _check_contents(
         failure = _install_failure(ctx, contents, refs, result.finding)
         skipped = _not_installed(plan.to_import, plan.decided)
         return _Checked("failed", skipped, [failure, *static], details)
+    modules = _probe_modules(ctx, ref, refs, contents, plan, python=result.python, extras=extras)
+    return _Checked("ok", modules, static, details)
+
+
+def _probe_modules(
+    ctx: RunContext,
+    ref: WheelRef,
+    refs: Sequence[WheelRef],
+    contents: WheelContents,
+    plan: ModulePlan,
+    *,
+    python: Path,
+    extras: Sequence[str],
+) -> list[ModuleResult]:
+    """Import the planned modules in the venv and classify what happened."""
     sandbox = Sandbox(ctx.sandbox_dir(ref.session_id))
-    names = [c.module for c in plan.to_import]
     options = ProbeOptions(
         timeout=ctx.settings.import_timeout,
         isolate=ctx.settings.isolate,
@@ -203,29 +202,12 @@ def _check_contents(
         # each venv's files are keyed by their path and validated by source mtime and size.
         pycache=ctx.settings.work_dir / "pycache",
     )
-    raws = run_probe(result.python, names, sandbox, options)
-    required = requirement_names(contents.requires_dist, ctx.info.markers)
-    needs_declared = any(r.get("exc_type") == "ModuleNotFoundError" for r in raws)
-    declared: set[str] = set()
-    optional: dict[str, str] = {}
-    if needs_declared:
-        declared = _declared_import_names(ctx, refs, required)
-        optional_deps = optional_requirements(contents.requires_dist, ctx.info.markers)
-        for dist, all_extras in optional_deps.items():
-            extras = [e for e in all_extras if e not in details.get("extras", [])]
-            if not extras:
-                continue
-            label = "extra " + ", ".join(repr(e) for e in extras)
-            optional[dist] = label
-            for name in _declared_import_names(ctx, refs, {dist}):
-                optional.setdefault(name, label)
-    provided = _provided_import_names(refs) if needs_declared else {}
-    import_ctx = ImportContext(declared, required, optional, provided)
+    raws = run_probe(python, [c.module for c in plan.to_import], sandbox, options)
+    import_ctx = build_import_context(contents, refs, ctx.info.markers, raws, extras)
     files = {c.module: c.installed for c in plan.to_import}
     imported = [classify(raw, files.get(str(raw["module"])), import_ctx) for raw in raws]
     shutil.rmtree(sandbox.root, ignore_errors=True)
-    modules = sorted([*plan.decided, *imported], key=lambda m: m.module)
-    return _Checked("ok", modules, static, details)
+    return sorted([*plan.decided, *imported], key=lambda m: m.module)
 
 
 def reusable_fragment(ctx: RunContext, ref: WheelRef, sha256: str) -> Fragment | None:

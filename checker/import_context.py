@@ -1,0 +1,52 @@
+"""What classifying a failed import needs to know about the wheel's dependencies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from checker.classify import ImportContext
+from checker.deps import optional_requirements, requirement_names
+from checker.discover import WheelRef
+from checker.wheel import WheelContents, open_wheel
+
+log = logging.getLogger(__name__)
+
+
+def _import_names(refs: Iterable[WheelRef]) -> dict[str, str]:
+    """Top-level import name -> project, over the folder's wheels."""
+    provided: dict[str, str] = {}
+    for ref in refs:
+        contents, _ = open_wheel(ref.path)
+        if contents is not None:
+            with contents:
+                for name in contents.top_level_names():
+                    provided.setdefault(name, str(contents.project))
+    return provided
+
+
+def build_import_context(
+    contents: WheelContents,
+    refs: Sequence[WheelRef],
+    markers: Mapping[str, str],
+    raws: Sequence[Mapping[str, Any]],
+    installed_extras: Sequence[str],
+) -> ImportContext:
+    """Requirement names always; the folder's import names only when an import missed one."""
+    required = requirement_names(contents.requires_dist, markers)
+    if not any(r.get("exc_type") == "ModuleNotFoundError" for r in raws):
+        return ImportContext(set(), required)
+    provided = _import_names(refs)
+    declared = {name for name, project in provided.items() if project in required}
+    optional: dict[str, str] = {}
+    for dist, all_extras in optional_requirements(contents.requires_dist, markers).items():
+        extras = [e for e in all_extras if e not in installed_extras]
+        if not extras:
+            continue
+        label = "extra " + ", ".join(repr(e) for e in extras)
+        optional[dist] = label
+        for name, project in provided.items():
+            if project == dist:
+                optional.setdefault(name, label)
+    return ImportContext(declared, required, optional, provided)

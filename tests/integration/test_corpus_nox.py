@@ -1,0 +1,63 @@
+"""Issue 3's acceptance: the whole fixture corpus through `nox -s check_native`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Corpus
+from tests.integration.test_nox_e2e import run_nox
+
+pytestmark = pytest.mark.integration
+
+# module -> (status, kind) expected from one nox run over the corpus folder.
+EXPECTED_MODULES = {
+    "nicsegv._a": ("failed", "crash"),
+    "nicsegv._b": ("ok", None),
+    "nicabort._a": ("failed", "crash"),
+    "nicabort._b": ("ok", None),
+    "nicexit._a": ("failed", "crash"),
+    "nicexit._b": ("ok", None),
+    "nichang._a": ("failed", "timeout"),
+    "nichang._b": ("ok", None),
+    "nicmissinglib._ext": ("failed", "missing-library"),
+    "nicundefsym._ext": ("failed", "undefined-symbol"),
+    "nicinitname._a": ("failed", "init-mismatch"),
+    "nicctypes.libhelper": ("skipped", "not-a-module"),
+    "nicdata._ext": ("ok", None),
+    "3a7f__mypyc": ("ok", None),
+    "nicparent._ext": ("failed", "exception"),
+    "nicundeclared._ext": ("failed", "missing-python-module"),
+    "nicdeclared._ext": ("failed", "missing-python-module"),
+    "niccirc._ext": ("ok", None),
+    "niccycle._ext": ("failed", "circular-import"),
+    "nichome._ext": ("ok", None),
+    "nicneedsdep._ext": ("skipped", "not-installed"),
+    "nicwin._ext": ("skipped", "not-installed"),
+}
+# wheel project -> kinds of its install/integrity findings.
+EXPECTED_FINDINGS = {
+    "nic-needsdep": {"missing-dependency"},
+    "nic-win": {"incompatible-wheel"},
+}
+
+
+def test_corpus_through_nox_gives_every_status_and_kind(corpus: Corpus, tmp_path: Path) -> None:
+    env = {"NATIVE_CHECK_IMPORT_TIMEOUT": "3"}
+    code, output, report = run_nox(tmp_path, corpus.packages, "-s", "check_native", env=env)
+    assert code == 1, output
+    assert report is not None
+    modules = {
+        m["module"]: (m["status"], m["kind"]) for w in report["wheels"] for m in w["modules"]
+    }
+    assert {name: modules.get(name) for name in EXPECTED_MODULES} == EXPECTED_MODULES
+    findings = {
+        w["project"]: {f["kind"] for f in w["findings"]} for w in report["wheels"] if w["findings"]
+    }
+    for project, kinds in EXPECTED_FINDINGS.items():
+        assert findings[project] == kinds
+    garbage = next(w for w in report["wheels"] if w["wheel"].startswith("nic_garbage"))
+    assert {f["kind"] for f in garbage["findings"]} == {"corrupt-wheel"}
+    # A clean pure wheel in the same folder passes.
+    assert next(w for w in report["wheels"] if w["project"] == "nic-somedep")["status"] == "passed"
