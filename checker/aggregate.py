@@ -34,7 +34,7 @@ def fresh_fragment(ctx: RunContext, ref: WheelRef) -> Fragment:
         return missing_fragment(
             ref.filename, f"no result: the probe session of {ref.filename} did not run or crashed"
         )
-    sha256, _size = sha256_file(ref.path)
+    sha256, _size = sha256_file(ref.path, ctx.hash_memo)
     if fragment.fingerprint != ctx.fingerprint(ref.filename, sha256).digest():
         return missing_fragment(
             ref.filename,

@@ -43,5 +43,12 @@ def write_text_atomic(target: Path, text: str) -> Path:
     return target
 
 
-def write_json_atomic(target: Path, data: Any, *, sort_keys: bool = False) -> Path:
-    return write_text_atomic(target, json.dumps(data, indent=2, sort_keys=sort_keys) + "\n")
+def write_json_atomic(
+    target: Path, data: Any, *, sort_keys: bool = False, compact: bool = False
+) -> Path:
+    """JSON for people (2-space indent), or ``compact`` for machine-only files."""
+    if compact:
+        text = json.dumps(data, sort_keys=sort_keys, separators=(",", ":"))
+    else:
+        text = json.dumps(data, indent=2, sort_keys=sort_keys)
+    return write_text_atomic(target, text + "\n")

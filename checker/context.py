@@ -41,6 +41,11 @@ class RunContext:
             self.settings.project_dir, self.variant, self.platform
         )
 
+    @property
+    def hash_memo(self) -> Path | None:
+        """Where wheel digests are kept across incremental runs (None: fresh, hash anew)."""
+        return None if self.settings.fresh else self.settings.work_dir / "hashes"
+
     def venv_dir(self, session_id: str, wheel_sha256: str) -> Path:
         """``venvs/{session}/{sha}``: other wheel bytes never share a path, so the shared
         bytecode tree (keyed by source path, checked by mtime and size) cannot mix them up."""

@@ -116,12 +116,29 @@ def code_digest() -> str:
     return hasher.hexdigest()[:16]
 
 
-def sha256_file(path: Path) -> tuple[str, int]:
-    """sha256 and size of ``path``. Within one process (a sequential nox run: probe sessions,
-    then the aggregate) a file whose size, mtime and inode did not change is hashed once;
-    nothing is cached across runs, so a tampered file is always hashed anew."""
+def sha256_file(path: Path, memo: Path | None = None) -> tuple[str, int]:
+    """sha256 and size of ``path``.
+
+    Within one process (a sequential nox run: probe sessions, then the aggregate) a file is
+    hashed once. With ``memo`` (a folder; incremental runs only, never in CI), the digest is
+    also kept across runs, keyed by size, mtime, inode and ctime: ctime changes whenever the
+    file is written or its times are set, and cannot be set back, so a modified wheel is
+    always hashed anew, as git's index decides.
+    """
     stat = path.stat()
-    return _sha256(str(path.absolute()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    key = [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
+    record = memo / f"{path.name}.json" if memo else None
+    if record is not None:
+        try:
+            known = json.loads(record.read_text(encoding="utf-8"))
+            if known["key"] == key:
+                return str(known["sha256"]), stat.st_size
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    digest = _sha256(str(path.absolute()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    if record is not None:
+        write_json_atomic(record, {"key": key, "sha256": digest[0]})
+    return digest
 
 
 @functools.lru_cache(maxsize=4096)
@@ -142,9 +159,8 @@ def fragment_path(folder: Path, wheel_filename: str) -> Path:
 
 def write_fragment(folder: Path, fragment: Fragment) -> Path:
     """Write atomically: the aggregate never reads half a fragment."""
-    return write_json_atomic(
-        fragment_path(folder, fragment.wheel), fragment.to_json(), sort_keys=True
-    )
+    path = fragment_path(folder, fragment.wheel)
+    return write_json_atomic(path, fragment.to_json(), sort_keys=True, compact=True)
 
 
 def read_fragment(path: Path) -> Fragment | None:

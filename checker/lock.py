@@ -19,6 +19,7 @@ A TOML file (written with tomli-w, read with tomllib), stable order, no download
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Iterable, Sequence
@@ -171,7 +172,22 @@ def parse_lock(text: str, path: Path) -> Lock:
 
 
 def read_lock(path: Path) -> Lock | None:
-    """The lock at ``path``, None when there is none; a malformed one is an InputFileError."""
+    """The lock at ``path``, None when there is none; a malformed one is an InputFileError.
+
+    Parsed once per process and file version (every session of a run reads it)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    if stat is None:
+        text = read_text_if_exists(path, "lock")
+        return None if text is None else parse_lock(text, path)
+    return _read_lock(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_lock(path_text: str, _mtime_ns: int, _size: int) -> Lock | None:
+    path = Path(path_text)
     text = read_text_if_exists(path, "lock")
     return None if text is None else parse_lock(text, path)
 

@@ -227,7 +227,7 @@ def reusable_fragment(ctx: RunContext, ref: WheelRef, sha256: str) -> Fragment |
 def run_probe_session(ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef]) -> Fragment:
     """What a probe-<wheel> session does: check the wheel (or reuse its unchanged result)
     and write its fragment for this run."""
-    digest = sha256_file(ref.path)
+    digest = sha256_file(ref.path, ctx.hash_memo)
     fragment = reusable_fragment(ctx, ref, digest[0]) or check_wheel(ctx, ref, refs, digest)
     write_fragment(ctx.fragments_dir, fragment)
     return fragment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Mapping
@@ -127,14 +128,25 @@ _PATH_FIELDS = ("packages", "whitelist", "report_dir", "work_dir", "lock")
 
 
 def read_pyproject_table(project_dir: Path) -> dict[str, Any]:
-    """``[tool.native-check]`` of the project's pyproject.toml (empty if absent)."""
+    """``[tool.native-check]`` of the project's pyproject.toml (empty if absent); parsed once
+    per process and file version (every session reads the settings)."""
     path = project_dir / "pyproject.toml"
-    if not path.is_file():
+    try:
+        stat = path.stat()
+    except OSError:
         return {}
+    return dict(_read_table(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _read_table(path_text: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
+    path = Path(path_text)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputFileError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read: {exc}") from None
     table = data.get("tool", {}).get("native-check", {})
     if not isinstance(table, dict):
         raise InputFileError(f"{path}: [tool.native-check] must be a table")
