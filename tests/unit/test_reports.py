@@ -13,11 +13,12 @@ import jsonschema
 import pytest
 
 from checker.findings import KINDS, SKIP_KINDS, Finding, ModuleResult
-from checker.fragment import Fragment
 from checker.reports.console import render_console
 from checker.reports.json_report import SCHEMA_PATH, report_to_json, write_json_report
-from checker.verdict import Report, build_report, missing_fragment
-from checker.whitelist import Whitelist, parse_whitelist
+from checker.verdict import Report, missing_fragment
+from checker.whitelist import parse_whitelist
+from tests.support.reports import fragment as _fragment
+from tests.support.reports import report_of
 
 IMPORT_KINDS = [
     "missing-library",
@@ -40,20 +41,6 @@ FINDING_KINDS = {
     for kind in KINDS
     if kind not in IMPORT_KINDS and kind != "no-fragment"
 }
-
-
-def _fragment(
-    wheel: str,
-    modules: tuple[ModuleResult, ...] = (),
-    findings: tuple[Finding, ...] = (),
-    extra: dict[str, Any] | None = None,
-) -> Fragment:
-    return Fragment(
-        wheel=wheel, project=wheel.partition("-")[0], version=wheel.split("-")[1], sha256="0" * 64,
-        size=1, run_id="r", fingerprint="f", python="3.11.7", interpreter="/usr/bin/python3",
-        platform="linux-x64", variant="python-3.11.7", duration=0.5, install="ok",
-        findings=findings, modules=modules, extra=extra or {},
-    )  # fmt: skip
 
 
 def full_report(*, strict: bool = False) -> Report:
@@ -97,15 +84,7 @@ def full_report(*, strict: bool = False) -> Report:
         _fragment("good-3.0-py3-none-any.whl", (ModuleResult("good._g", "good/_g.so", "ok"),)),
         missing_fragment("lost-4.0-py3-none-any.whl", "probe session left no fresh result"),
     ]
-    return build_report(
-        fragments,
-        wl,
-        platform="linux-x64",
-        variant="python-3.11.7",
-        python="3.11.7",
-        interpreter="/usr/bin/python3.11",
-        strict_whitelist=strict,
-    )
+    return report_of(fragments, wl, strict=strict)
 
 
 @pytest.fixture(scope="module")
@@ -142,14 +121,8 @@ def test_report_json_validates(validator: jsonschema.Draft202012Validator, stric
 
 
 def test_passing_report_validates(validator: jsonschema.Draft202012Validator) -> None:
-    report = build_report(
-        [_fragment("good-3.0-py3-none-any.whl", (ModuleResult("good._g", "good/_g.so", "ok"),))],
-        Whitelist(None, ()),
-        platform="linux-x64",
-        variant="v",
-        python="3.11.7",
-        interpreter="/p",
-        strict_whitelist=False,
+    report = report_of(
+        [_fragment("good-3.0-py3-none-any.whl", (ModuleResult("good._g", "good/_g.so", "ok"),))]
     )
     data = report_to_json(report)
     assert _errors(validator, data) == []
@@ -243,19 +216,13 @@ def test_console_snippet_parses_back() -> None:
 
 def test_console_long_error_is_clipped_to_one_line() -> None:
     error = "first line\n" + "x" * 500
-    report = build_report(
+    report = report_of(
         [
             _fragment(
                 "bad-1.0-py3-none-any.whl",
                 (ModuleResult("bad._m", "bad/_m.so", "failed", "exception", error),),
             )
-        ],
-        Whitelist(None, ()),
-        platform="p",
-        variant="v",
-        python="3.11.7",
-        interpreter="/p",
-        strict_whitelist=False,
+        ]
     )
     text = render_console(report)
     line = next(ln for ln in text.splitlines() if "bad._m: [exception]" in ln)
@@ -265,14 +232,8 @@ def test_console_long_error_is_clipped_to_one_line() -> None:
 
 
 def test_console_ok_report() -> None:
-    report = build_report(
-        [_fragment("good-3.0-py3-none-any.whl", (ModuleResult("good._g", "good/_g.so", "ok"),))],
-        Whitelist(None, ()),
-        platform="linux-x64",
-        variant="v",
-        python="3.11.7",
-        interpreter="/p",
-        strict_whitelist=False,
+    report = report_of(
+        [_fragment("good-3.0-py3-none-any.whl", (ModuleResult("good._g", "good/_g.so", "ok"),))]
     )
     text = render_console(report)
     assert "passed 1, whitelisted 0, failed 0" in text

@@ -25,8 +25,9 @@ from checker.reports.github import (
 from checker.reports.html import render_html
 from checker.reports.junit import render_junit
 from checker.reports.progress import Progress, color_enabled, colorize
-from checker.verdict import Report, build_report
+from checker.verdict import Report
 from checker.whitelist import Entry, Whitelist
+from tests.support.reports import fragment, report_of
 
 BAD = "bad-1.0-cp311-cp311-linux_x86_64.whl"
 KNOWN = "known-2.0-cp311-cp311-linux_x86_64.whl"
@@ -45,12 +46,7 @@ STALE = Entry("good-*.whl", "good._g", "stale entry")
 def _fragment(
     wheel: str, modules: tuple[ModuleResult, ...] = (), findings: tuple[Finding, ...] = ()
 ) -> Fragment:
-    return Fragment(
-        wheel=wheel, project=wheel.partition("-")[0], version=wheel.split("-")[1], sha256="0" * 64,
-        size=1, run_id="r", fingerprint="f", python="3.11.7", interpreter="/usr/bin/python3",
-        platform="linux-x64", variant="python-3.11.7", duration=1.25, install="ok",
-        findings=findings, modules=modules,
-    )  # fmt: skip
+    return fragment(wheel, modules, findings, duration=1.25)
 
 
 def make_report(*extra: Fragment) -> Report:
@@ -75,15 +71,7 @@ def make_report(*extra: Fragment) -> Report:
         Path("whitelists/python-3.11.7/linux-x64.json"),
         (Entry("known-*.whl", "known._k", "SIGSEGV"), STALE),
     )
-    return build_report(
-        [bad, known, good, _fragment(PURE), *extra],
-        whitelist,
-        platform="linux-x64",
-        variant="python-3.11.7",
-        python="3.11.7",
-        interpreter="/usr/bin/python3.11",
-        strict_whitelist=False,
-    )
+    return report_of([bad, known, good, _fragment(PURE), *extra], whitelist)
 
 
 def evil_fragment() -> Fragment:
@@ -259,15 +247,7 @@ def test_step_summary(report: Report) -> None:
 
 
 def test_step_summary_of_a_clean_run() -> None:
-    clean = build_report(
-        [_fragment(GOOD, (ModuleResult("good._g", "good/_g.so", "ok"),))],
-        Whitelist(None, ()),
-        platform="linux-x64",
-        variant="v",
-        python="3.11.7",
-        interpreter="/p",
-        strict_whitelist=False,
-    )
+    clean = report_of([_fragment(GOOD, (ModuleResult("good._g", "good/_g.so", "ok"),))])
     text = step_summary(clean)
     assert text.startswith("## native-import-checker: OK")
     assert "Failures" not in text
