@@ -11,6 +11,7 @@ from checker.discover import WheelRef, matches, wheel_ref
 from checker.errors import InputFileError
 from checker.findings import Finding
 from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file
+from checker.lock import missing_from_folder
 from checker.reports.outputs import write_report_files
 from checker.selection import Selection
 from checker.verdict import Report, build_report, missing_fragment
@@ -52,10 +53,11 @@ def missing_pinned(ctx: RunContext, patterns: Sequence[str]) -> list[Fragment]:
     """Stand-ins for wheels pinned in packages.lock (and selected) but absent from the folder."""
     if ctx.locked is None:
         return []
+    present = [p.name for p in ctx.packages.glob("*.whl")]
     absent = []
-    for pinned in ctx.locked.wheels:
+    for pinned in missing_from_folder(ctx.locked, present):
         ref = wheel_ref(ctx.packages / pinned.file)
-        if ref.path.exists() or (patterns and not any(matches(ref, p) for p in patterns)):
+        if patterns and not any(matches(ref, p) for p in patterns):
             continue
         error = f"pinned in packages.lock but missing from the packages folder: {pinned.file}"
         finding = Finding("integrity", "lock", "lock-missing", error, pinned.file)
