@@ -47,9 +47,11 @@ class RunContext:
         return None if self.settings.fresh else self.settings.work_dir / "hashes"
 
     def venv_dir(self, session_id: str, wheel_sha256: str) -> Path:
-        """``venvs/{session}/{sha}``: other wheel bytes never share a path, so the shared
-        bytecode tree (keyed by source path, checked by mtime and size) cannot mix them up."""
-        return self.settings.work_dir / "venvs" / session_id / wheel_sha256[:12]
+        """``venvs/{session}/{key}``, the key a digest of the wheel's bytes and of the folder's
+        listing: other bytes, or other dependencies, never share a path, so the shared bytecode
+        tree (keyed by source path, checked only by mtime and size) cannot mix them up."""
+        seed = f"{wheel_sha256}:{folder_digest(self.packages)}".encode()
+        return self.settings.work_dir / "venvs" / session_id / hashlib.sha256(seed).hexdigest()[:12]
 
     def sandbox_dir(self, session_id: str) -> Path:
         return self.settings.work_dir / "sandbox" / session_id
