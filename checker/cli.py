@@ -1,0 +1,59 @@
+"""``native-import-checker``: the static audit without nox (imports need nox's sessions).
+
+    native-import-checker audit [FOLDER] [NAME...]
+
+Takes the same NATIVE_CHECK_* settings as the nox sessions; FOLDER overrides
+NATIVE_CHECK_PACKAGES. Exit 0 when every wheel passed or is whitelisted, 1 otherwise, 2 for a
+usage or setup error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from checker.audit_job import run_audit
+from checker.context import make_context
+from checker.discover import discover
+from checker.errors import CheckerError, exit_code_for
+from checker.reports.console import render_console
+from checker.reports.progress import color_enabled
+from checker.selection import parse_posargs, selected_wheels
+from checker.settings import load_settings
+from checker.whitelist import load_whitelist
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="native-import-checker", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    audit = commands.add_parser("audit", help="static audit of a folder of wheels, no install")
+    audit.add_argument("folder", nargs="?", type=Path, help="the packages folder")
+    audit.add_argument("names", nargs="*", help="wheel file names, globs or project names")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    environ = dict(os.environ)
+    if args.folder is not None:
+        environ["NATIVE_CHECK_PACKAGES"] = str(args.folder.absolute())
+    try:
+        settings = load_settings(Path.cwd(), environ)
+        ctx = make_context(settings, None, "cli")
+        refs = selected_wheels(discover(ctx.packages), parse_posargs(args.names, settings.shard))
+        whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)
+        report = run_audit(
+            refs, settings, whitelist, platform=ctx.platform, variant=ctx.variant, locked=ctx.locked
+        )
+    except CheckerError as exc:
+        print(f"native-import-checker: error: {exc}", file=sys.stderr)
+        return exit_code_for(exc)
+    print(render_console(report, color=color_enabled(sys.stdout)))
+    return report.exit_code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
