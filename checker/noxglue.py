@@ -74,12 +74,17 @@ def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
         if ref not in selected:  # decided before anything slower: most sessions may skip
             return "not selected" + (" (another shard)" if selection.shard else "")
         settings, ctx = _context(session, plan)
+        progress = Progress(sys.stdout)
+        index, total = selected.index(ref) + 1, len(selected)
+        if index == 1:
+            progress.start(total)
         fragment = run_probe_session(ctx, ref, plan.wheels)
         # The same status the aggregate will give it (whitelist included), as a live line.
         whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)
         status = judge_wheel(fragment, whitelist).status
-        index, total = selected.index(ref) + 1, len(selected)
-        Progress(sys.stdout).wheel_done(index, total, ref.filename, status, fragment.duration)
+        reused = "reused_from" in fragment.extra
+        name = ref.filename + ("  (unchanged: earlier result)" if reused else "")
+        progress.wheel_done(index, total, name, status, 0.0 if reused else fragment.duration)
         return None
 
     skipped = _guard(session, body)
