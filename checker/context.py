@@ -110,7 +110,7 @@ def make_context(
 ) -> RunContext:
     """Resolve and ask the target interpreter; a setup problem is one clear SetupError."""
     interpreter = resolve_interpreter(interpreter_spec)
-    info = query_interpreter(interpreter)
+    info = query_interpreter(interpreter, cache=settings.work_dir / "interpreters")
     if not info.can_load_extensions:
         raise SetupError(
             f"interpreter {str(interpreter)!r} cannot load extension modules at all "

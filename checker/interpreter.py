@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from checker.atomic import write_json_atomic
 from checker.errors import SetupError
 
 log = logging.getLogger(__name__)
@@ -99,14 +102,31 @@ def resolve_interpreter(spec: str | None) -> Path:
     return Path(found)
 
 
-def query_interpreter(executable: Path, *, timeout: float = 60.0) -> InterpreterInfo:
-    """Run the probe's ``info`` mode on ``executable`` (once per process and file version:
-    every session of a sequential nox run asks about the same interpreter)."""
+def query_interpreter(
+    executable: Path, *, timeout: float = 60.0, cache: Path | None = None
+) -> InterpreterInfo:
+    """Run the probe's ``info`` mode on ``executable``: once per process and file version
+    (every session of a sequential nox run asks about the same interpreter), and with
+    ``cache`` (a folder) once across processes too (each ``nox --parallel`` worker asks)."""
     try:
-        stamp = executable.stat().st_mtime_ns
+        stat = executable.stat()
+        probe = PROBE_SCRIPT.stat()
     except OSError:
-        stamp = 0
-    return _query(str(executable), stamp, timeout)
+        return _query(str(executable), 0, timeout)
+    if cache is None:
+        return _query(str(executable), stat.st_mtime_ns, timeout)
+    key = [str(executable), stat.st_mtime_ns, stat.st_size, stat.st_ino, probe.st_mtime_ns]
+    record = cache / (hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16] + ".json")
+    try:
+        return InterpreterInfo.from_json(json.loads(record.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    info = _query(str(executable), stat.st_mtime_ns, timeout)
+    try:
+        write_json_atomic(record, dataclasses.asdict(info))
+    except OSError as exc:  # a read-only work folder only costs the next worker a query
+        log.debug("cannot cache interpreter facts in %s: %s", record, exc)
+    return info
 
 
 @functools.lru_cache(maxsize=8)

@@ -235,7 +235,7 @@ def whitelist(session: nox.Session, plan: Plan) -> None:
 # What a run leaves behind, relative to the report and work folders. `clean` removes exactly
 # these (never the folders' other contents: they may be set to a folder of the user's).
 REPORT_OUTPUTS = ("report.json", "junit.xml", "report.html", "fragments")
-WORK_OUTPUTS = ("venvs", "sandbox", "pycache", "hashes", "lock-downloads")
+WORK_OUTPUTS = ("venvs", "sandbox", "pycache", "hashes", "interpreters", "lock-downloads")
 
 
 def clean(session: nox.Session, plan: Plan) -> None:

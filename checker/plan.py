@@ -59,7 +59,7 @@ def _locked_default(settings: Settings, interpreter: Path, folder: Path) -> list
     lock = read_lock(path)
     if lock is None:
         return None
-    info = query_interpreter(interpreter)
+    info = query_interpreter(interpreter, cache=settings.work_dir / "interpreters")
     variant = settings.variant or default_variant(info)
     platform = settings.platform or platform_key(info.sys_platform, info.machine)
     locked = lock.find(lock_variants(variant, info.version), platform)
