@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.integration.test_nox_e2e import run_nox
+from tests.support.noxrun import run_nox
 from tests.support.wheelbuild import compile_shared, make_wheel, module_source, python_build
 
 pytestmark = pytest.mark.integration

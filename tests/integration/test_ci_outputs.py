@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +23,12 @@ from junitparser import Failure, JUnitXml, Skipped
 from checker import upkeep
 from checker.lock import Lock, LockedSet, LockedWheel
 from checker.whitelist import default_whitelist_path
+from tests.support.noxrun import ROOT, NoxRun
+from tests.support.noxrun import nox_run as run_nox
 from tests.support.wheelbuild import extension_wheel, module_source, python_build
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 
 FAILING = "nicfail"
 CRASHING = "niccrash"
@@ -38,49 +36,6 @@ CLEAN = "nicclean"
 PROBES = {f"probe-{name}-1.0" for name in (FAILING, CRASHING, CLEAN)}
 # Glob wheel key + a case-insensitive substring of the crash error ("...died (SIGABRT)...").
 CRASH_WHITELIST = {f"{CRASHING}-*.whl": {f"{CRASHING}._boom": "sigabrt"}}
-# Variables of the calling environment that would change what a run prints or does.
-_FOREIGN = ("GITHUB_", "NOX_", "NATIVE_CHECK_")
-
-
-@dataclass(frozen=True)
-class NoxRun:
-    code: int
-    stdout: str
-    stderr: str
-    report: dict[str, Any] | None
-    seconds: float
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def run_nox(tmp: Path, packages: Path, *args: str, env: Mapping[str, str] | None = None) -> NoxRun:
-    """The real ``python -m nox`` on the project's noxfile, every output under ``tmp``.
-
-    Unlike tests/integration/test_nox_e2e.py's helper, stdout and stderr stay apart, and
-    GITHUB_*, NOX_* and NATIVE_CHECK_* of the calling environment are dropped (a test run
-    inside GitHub Actions must not write to the real step summary).
-    """
-    report_dir = tmp / "report"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(_FOREIGN)}
-    environ.update(
-        {
-            "NATIVE_CHECK_PACKAGES": str(packages),
-            "NATIVE_CHECK_REPORT_DIR": str(report_dir),
-            "NATIVE_CHECK_WORK_DIR": str(tmp / "work"),
-            "UV_PYTHON_DOWNLOADS": "never",
-            **(env or {}),
-        }
-    )
-    command = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py")]
-    command += ["--envdir", str(tmp / "nox-envs"), *args]
-    start = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, env=environ, check=False)
-    seconds = time.perf_counter() - start
-    report_path = report_dir / "report.json"
-    report = json.loads(report_path.read_text()) if report_path.exists() else None
-    return NoxRun(proc.returncode, proc.stdout, proc.stderr, report, seconds)
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, str]]:

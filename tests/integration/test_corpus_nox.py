@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import Corpus
-from tests.integration.test_nox_e2e import run_nox
+from tests.support.noxrun import run_nox
 
 pytestmark = pytest.mark.integration
 

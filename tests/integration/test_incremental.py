@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_nox_e2e import run_nox
+from tests.support.noxrun import run_nox
 from tests.support.wheelbuild import extension_wheel, make_wheel, module_source, python_build
 
 pytestmark = pytest.mark.integration

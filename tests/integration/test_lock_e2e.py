@@ -13,7 +13,7 @@ import pytest
 
 from checker.lock import Lock, dumps_lock, write_lock
 from checker.pin import pin_folder
-from tests.integration.test_nox_e2e import SCHEMA, run_nox
+from tests.integration.test_nox_e2e import SCHEMA
 from tests.support.locks import (
     exact_variant,
     flip_middle_byte,
@@ -21,6 +21,7 @@ from tests.support.locks import (
     rewrite_members,
     this_platform,
 )
+from tests.support.noxrun import run_nox
 from tests.support.wheelbuild import extension_wheel, make_wheel, module_source, python_build
 
 pytestmark = pytest.mark.integration

@@ -3,50 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
+from tests.support.noxrun import ROOT, run_nox
 from tests.support.wheelbuild import extension_wheel, make_wheel, module_source, python_build
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "checker" / "data" / "report.schema.json").read_text())
-
-
-def run_nox(
-    tmp: Path, packages: Path, *args: str, env: Mapping[str, str] | None = None
-) -> tuple[int, str, dict[str, Any] | None]:
-    """Run nox on the project's noxfile with all outputs under ``tmp``."""
-    report_dir = tmp / "report"
-    inherited = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("NATIVE_CHECK_", "GITHUB_", "NOX_"))
-    }
-    environ = {
-        **inherited,
-        "NATIVE_CHECK_PACKAGES": str(packages),
-        "NATIVE_CHECK_REPORT_DIR": str(report_dir),
-        "NATIVE_CHECK_WORK_DIR": str(tmp / "work"),
-        "UV_PYTHON_DOWNLOADS": "never",
-        **(env or {}),
-    }
-    command = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py")]
-    command += ["--envdir", str(tmp / "nox-envs"), *args]
-    proc = subprocess.run(command, capture_output=True, text=True, env=environ, check=False)
-    output = proc.stdout + proc.stderr
-    report_path = report_dir / "report.json"
-    report = json.loads(report_path.read_text()) if report_path.exists() else None
-    return proc.returncode, output, report
 
 
 @pytest.fixture(scope="module")
