@@ -46,6 +46,11 @@ class RunContext:
         """Where wheel digests are kept across incremental runs (None: fresh, hash anew)."""
         return None if self.settings.fresh else self.settings.work_dir / "hashes"
 
+    @property
+    def static_cache(self) -> Path:
+        """Where the static facts of wheel contents are kept (see checker.static_facts)."""
+        return self.settings.work_dir / "static"
+
     def venv_dir(self, session_id: str, wheel_sha256: str) -> Path:
         """``venvs/{session}/{key}``, the key a digest of the wheel's bytes and of the folder's
         listing: other bytes, or other dependencies, never share a path, so the shared bytecode

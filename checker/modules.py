@@ -6,6 +6,7 @@ import fnmatch
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Callable
 
 from checker.binary import BinaryFormatError
 from checker.findings import ModuleResult
@@ -20,14 +21,28 @@ class ModulePlan:
     decided: tuple[ModuleResult, ...]  # skipped or failed without importing
 
 
-def _init_names(exports: frozenset[str]) -> list[str]:
-    return sorted(name for name in exports if name.startswith("PyInit_"))
+@dataclass(frozen=True)
+class Exports:
+    """What the plan needs from a binary's exported symbols."""
+
+    inits: tuple[str, ...]  # PyInit_* names, sorted
+    any: bool  # exports anything at all
+
+
+def exports_of(contents: WheelContents, member: str) -> Exports:
+    """``member``'s exports, parsed (BinaryFormatError when it is not a readable binary)."""
+    names = contents.binary(member).exports
+    return Exports(tuple(sorted(n for n in names if n.startswith("PyInit_"))), bool(names))
 
 
 def plan_modules(
-    contents: WheelContents, candidates: Sequence[Candidate], skip_patterns: Sequence[str]
+    contents: WheelContents,
+    candidates: Sequence[Candidate],
+    skip_patterns: Sequence[str],
+    exports: Callable[[str], Exports] | None = None,
 ) -> ModulePlan:
-    """Split candidates into modules to import and ones decided by their exports."""
+    """Split candidates into modules to import and ones decided by their exports
+    (``exports``: a member's, known already; default: parsed from ``contents``)."""
     to_import: list[Candidate] = []
     decided: list[ModuleResult] = []
     for cand in candidates:
@@ -45,13 +60,13 @@ def plan_modules(
             continue
         leaf = cand.module.rsplit(".", 1)[-1]
         try:
-            info = contents.binary(cand.member)
+            found = exports(cand.member) if exports else exports_of(contents, cand.member)
         except BinaryFormatError as exc:
             log.info("%s: cannot read exports (%s); importing it anyway", cand.member, exc)
             to_import.append(cand)
             continue
-        inits = _init_names(info.exports)
-        if f"PyInit_{leaf}" in inits or not info.exports:
+        inits = list(found.inits)
+        if f"PyInit_{leaf}" in inits or not found.any:
             to_import.append(cand)
         elif inits:
             error = (

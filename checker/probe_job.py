@@ -13,7 +13,6 @@ from typing import Any
 
 from packaging.tags import Tag, parse_tag
 
-from checker.audit import audit_wheel
 from checker.classify import classify
 from checker.context import RunContext
 from checker.deps import (
@@ -27,11 +26,12 @@ from checker.findings import Finding, ModuleResult
 from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file, write_fragment
 from checker.import_context import build_import_context
 from checker.install import InstallResult, find_uv, install_wheel
-from checker.integrity import archive_findings, checked_record_findings
+from checker.integrity import archive_findings
 from checker.lock import check_against_lock
 from checker.modules import ModulePlan, plan_modules
 from checker.platforms import describe_tags, supported_tags
 from checker.runner import ProbeOptions, Sandbox, run_probe
+from checker.static_facts import static_facts
 from checker.wheel import WheelContents, extension_candidates, open_wheel
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,8 @@ def check_wheel(
     findings: list[Finding] = []
     modules: list[ModuleResult] = []
     install = "skipped"
-    extra: dict[str, Any] = {}
+    # When the check began (Unix time): with --jobs, checks overlap; the report shows how.
+    extra: dict[str, Any] = {"started": round(time.time(), 3)}
     lock_problem = check_against_lock(ctx.locked, ref.path, sha256, size) if ctx.locked else None
     contents, findings = open_wheel(ref.path)
     if lock_problem is not None:
@@ -159,13 +160,18 @@ def _check_contents(
             # uv unpacks files and runs no code of the wheel: it installs while the RECORD
             # hashes are checked, and the venv is discarded if they do not match.
             install = pool.submit(_install, ctx, ref, refs, contents, sha256)
-        findings += checked_record_findings(contents)
-        # The static audit's findings are about other machines: they never stop the import.
-        audit = audit_wheel(contents, min_glibc=ctx.settings.min_glibc)
-        plan = plan_modules(contents, candidates, ctx.settings.skip_modules)
+        # RECORD, the static audit and the exports: from the bytes (or their cached result).
+        facts = static_facts(
+            contents, sha256, min_glibc=ctx.settings.min_glibc, cache=ctx.static_cache
+        )
+        findings += facts.record
+        plan = plan_modules(
+            contents, candidates, ctx.settings.skip_modules, lambda m: facts.exports(contents, m)
+        )
         installed = install.result() if install else None
-    static = list(audit.findings)
-    details: dict[str, Any] = {"audit": audit.to_json()}
+    # The static audit's findings are about other machines: they never stop the import.
+    static = list(facts.audit.findings)
+    details: dict[str, Any] = {"audit": facts.audit.to_json()}
     if findings or installed is None:  # a damaged, unsafe, changed or foreign wheel
         shutil.rmtree(venv_folder, ignore_errors=True)
         skipped = _not_installed(plan.to_import, plan.decided)

@@ -41,6 +41,10 @@ class LinkedLibrary:
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "resolved": self.resolved, "how": self.how}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LinkedLibrary:
+        return cls(str(data["name"]), data["resolved"], str(data["how"]))
+
 
 @dataclass(frozen=True)
 class BinaryAudit:
@@ -69,6 +73,18 @@ class BinaryAudit:
             "min_os": self.min_os,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BinaryAudit:
+        return cls(
+            file=str(data["file"]),
+            module=str(data["module"]),
+            format=str(data["format"]),
+            architectures=tuple(map(str, data["architectures"])),
+            links=tuple(LinkedLibrary.from_json(link) for link in data["links"]),
+            symbol_versions={str(k): str(v) for k, v in data["symbol_versions"].items()},
+            min_os=data["min_os"],
+        )
+
 
 @dataclass(frozen=True)
 class AuditResult:
@@ -84,6 +100,12 @@ class AuditResult:
             "policy": self.platform,
             "binaries": [binary.to_json() for binary in self.binaries],
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], findings: tuple[Finding, ...]) -> AuditResult:
+        """The inverse of ``to_json`` (which leaves the findings to the caller)."""
+        binaries = tuple(BinaryAudit.from_json(binary) for binary in data["binaries"])
+        return cls(findings=findings, binaries=binaries, platform=str(data["policy"]))
 
 
 def finding(kind: str, binary: BinaryAudit, error: str) -> Finding:

@@ -17,15 +17,6 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from elftools.elf.dynamic import (  # type: ignore[import-untyped, unused-ignore]
-    DynamicSection,
-    DynamicSegment,
-)
-from elftools.elf.elffile import ELFFile  # type: ignore[import-untyped, unused-ignore]
-from elftools.elf.gnuversions import (  # type: ignore[import-untyped, unused-ignore]
-    GNUVerNeedSection,
-)
-
 from checker.binary.base import ArchSlice, BinaryInfo, ImportedSymbol, c_string, format_error
 
 logger = logging.getLogger(__name__)
@@ -88,6 +79,9 @@ class ElfReader:
 
 
 def _read_slice(data: bytes) -> ArchSlice:
+    # pyelftools is imported on first use: a run whose static facts are cached never needs it.
+    from elftools.elf.elffile import ELFFile  # type: ignore[import-untyped, unused-ignore]
+
     elf = ELFFile(io.BytesIO(data))
     is64 = elf.elfclass == 64
     little = bool(elf.little_endian)
@@ -171,6 +165,11 @@ def _read_verneed(section: Any) -> dict[int, tuple[str, str]]:
 
 
 def _from_sections(elf: Any, data: bytes) -> tuple[_Dynamic, _Tables]:
+    from elftools.elf.dynamic import DynamicSection  # type: ignore[import-untyped, unused-ignore]
+    from elftools.elf.gnuversions import (  # type: ignore[import-untyped, unused-ignore]
+        GNUVerNeedSection,
+    )
+
     dynamic = _Dynamic((), (), (), None)
     dynsym = dynstr = versym = b""
     entsize = 0
@@ -200,6 +199,8 @@ def _from_segment(elf: Any, data: bytes) -> tuple[_Dynamic, _Tables]:
 
     Symbol versions are not resolved here (every imported symbol gets version None).
     """
+    from elftools.elf.dynamic import DynamicSegment  # type: ignore[import-untyped, unused-ignore]
+
     for segment in elf.iter_segments():
         if isinstance(segment, DynamicSegment):
             break

@@ -13,10 +13,6 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from macholib.mach_o import lc_str  # type: ignore[import-untyped, unused-ignore]
-from macholib.MachO import MachO  # type: ignore[import-untyped, unused-ignore]
-from macholib.ptypes import sizeof  # type: ignore[import-untyped, unused-ignore]
-
 from checker.binary.base import ArchSlice, BinaryInfo, ImportedSymbol, c_string, format_error
 
 logger = logging.getLogger(__name__)
@@ -111,6 +107,9 @@ class MachOReader:
 
 def _load_headers(data: bytes, name: str) -> list[_Header]:
     """Parse the headers and load commands of every slice with macholib, from memory."""
+    # macholib is imported on first use (a run whose static facts are cached never needs it).
+    from macholib.MachO import MachO  # type: ignore[import-untyped, unused-ignore]
+
     # MachO.__init__ insists on opening a path; set up the same state and feed a BytesIO.
     macho = MachO.__new__(MachO)
     macho.graphident = macho.filename = name
@@ -123,6 +122,9 @@ def _load_headers(data: bytes, name: str) -> list[_Header]:
 
 
 def _convert_header(header: Any) -> _Header:
+    from macholib.mach_o import lc_str  # type: ignore[import-untyped, unused-ignore]
+    from macholib.ptypes import sizeof  # type: ignore[import-untyped, unused-ignore]
+
     commands: list[_Command] = []
     for load, command, payload in header.commands:
         values: dict[str, int] = {}

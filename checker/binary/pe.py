@@ -10,8 +10,6 @@ import logging
 import struct
 from typing import Any
 
-import pefile  # type: ignore[import-untyped, unused-ignore]
-
 from checker.binary.base import ArchSlice, BinaryInfo, ImportedSymbol, format_error
 
 logger = logging.getLogger(__name__)
@@ -67,6 +65,8 @@ def _text(value: bytes | str) -> str:
 def _arch(machine: int) -> str:
     if machine in _ARCHES:
         return _ARCHES[machine]
+    import pefile  # type: ignore[import-untyped, unused-ignore]
+
     known = pefile.MACHINE_TYPE.get(machine)
     if isinstance(known, str):
         return known.removeprefix("IMAGE_FILE_MACHINE_").lower()
@@ -97,6 +97,9 @@ def _check_complete(pe: Any, size: int) -> None:
 
 
 def _read_slice(data: bytes, name: str) -> ArchSlice:
+    # pefile is imported on first use (a run whose static facts are cached never needs it).
+    import pefile  # type: ignore[import-untyped, unused-ignore]
+
     pe = pefile.PE(data=data, fast_load=True)
     try:
         _check_complete(pe, len(data))
