@@ -3,18 +3,26 @@ never half of one) and reads that tell "absent" from "unreadable"."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 from checker.errors import InputFileError
 
+_UMASK_LOCK = threading.Lock()
 
+
+@functools.lru_cache(maxsize=1)
 def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
+    """The process umask, read once: reading it means setting it, which other threads (the
+    ``--jobs`` pipeline) must never observe half-way."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
     return mask
 
 

@@ -22,9 +22,11 @@ from checker.audit_job import run_audit
 from checker.context import RunContext, lock_path, make_context
 from checker.discover import WheelRef
 from checker.errors import EXIT_OK, CheckerError, SetupError, UsageError, exit_code_for
+from checker.fragment import Fragment
 from checker.lock import LOCK_FILE, Lock, LockedSet, read_lock, write_lock
 from checker.pin import LOCK_PLATFORMS, fetch_pinned, pin_folder, pin_platform
-from checker.plan import Plan, ensure_run_id, quiet_library_logs
+from checker.pipeline import Pipeline
+from checker.plan import Plan, ensure_run_id, probe_session_name, quiet_library_logs
 from checker.probe_job import run_probe_session
 from checker.reports.console import render_console
 from checker.reports.outputs import github_output, on_github_actions
@@ -64,6 +66,44 @@ def _context(
     return settings, make_context(settings, python, run_id, lock_any_folder=lock_any_folder)
 
 
+# The pipeline of this nox process (``--jobs N``), made by the first probe session that needs
+# one; a different context (another run id or interpreter) gets its own.
+_PIPELINES: dict[RunContext, Pipeline[WheelRef, Fragment]] = {}
+
+
+def _upcoming_probes(session: nox.Session, plan: Plan) -> list[WheelRef]:
+    """The probe sessions nox will run after this one, in order. Read from nox's session
+    queue, which nox does not publish: where it is missing (another nox version, a
+    ``--parallel`` worker that runs one session) the answer is none and nothing runs ahead."""
+    queue = getattr(getattr(getattr(session, "_runner", None), "manifest", None), "_queue", None)
+    if not isinstance(queue, list):
+        return []
+    by_name = {probe_session_name(ref): ref for ref in plan.wheels}
+    return [by_name[name] for name in (getattr(r, "name", None) for r in queue) if name in by_name]
+
+
+def _check(
+    session: nox.Session,
+    plan: Plan,
+    ctx: RunContext,
+    ref: WheelRef,
+    *,
+    selected: list[WheelRef],
+    jobs: int,
+) -> Fragment:
+    """This session's wheel checked now, or by the pipeline that runs wheels ahead."""
+    pipeline = _PIPELINES.get(ctx)
+    chosen = set(selected)
+    upcoming = [r for r in _upcoming_probes(session, plan) if r in chosen] if jobs > 1 else []
+    if pipeline is None and upcoming:
+        pipeline = _PIPELINES[ctx] = Pipeline(
+            lambda r: run_probe_session(ctx, r, plan.wheels), jobs
+        )
+    if pipeline is None:
+        return run_probe_session(ctx, ref, plan.wheels)
+    return pipeline.result(ref, upcoming)
+
+
 def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
     """Session body of probe-<wheel>: skip unless selected, else check and write a fragment."""
 
@@ -78,7 +118,8 @@ def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
         index, total = selected.index(ref) + 1, len(selected)
         if index == 1:
             progress.start(total)
-        fragment = run_probe_session(ctx, ref, plan.wheels)
+        jobs = selection.jobs or settings.jobs
+        fragment = _check(session, plan, ctx, ref, selected=selected, jobs=jobs)
         # The same status the aggregate will give it (whitelist included), as a live line.
         whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)
         status = judge_wheel(fragment, whitelist).status
@@ -235,7 +276,9 @@ def whitelist(session: nox.Session, plan: Plan) -> None:
 # What a run leaves behind, relative to the report and work folders. `clean` removes exactly
 # these (never the folders' other contents: they may be set to a folder of the user's).
 REPORT_OUTPUTS = ("report.json", "junit.xml", "report.html", "fragments")
-WORK_OUTPUTS = ("venvs", "sandbox", "pycache", "hashes", "interpreters", "lock-downloads")
+WORK_OUTPUTS = (
+    "venvs", "sandbox", "pycache", "static", "hashes", "interpreters", "lock-downloads",
+)  # fmt: skip
 
 
 def clean(session: nox.Session, plan: Plan) -> None:

@@ -1,4 +1,5 @@
-"""What a run checks: the wheels named after ``--`` and, with sharding, this shard's share."""
+"""What a run checks: the wheels named after ``--`` and, with sharding, this shard's share
+(and ``--jobs N``: how many at once)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 
 from checker.discover import WheelRef, select
 from checker.errors import UsageError
+from checker.settings import as_jobs
 
 log = logging.getLogger(__name__)
 
@@ -34,24 +36,32 @@ class Shard:
 class Selection:
     patterns: tuple[str, ...]
     shard: Shard | None
+    jobs: int | None = None  # --jobs N after ``--``; None: the jobs setting
 
 
 def parse_posargs(posargs: Sequence[str], shard_setting: str | None) -> Selection:
-    """Names after ``--``; ``--shard i/n`` there wins over NATIVE_CHECK_SHARD."""
+    """Names after ``--``; ``--shard i/n`` there wins over NATIVE_CHECK_SHARD, ``--jobs N``
+    (or ``-j N``) over NATIVE_CHECK_JOBS."""
     patterns: list[str] = []
     shard = Shard.parse(shard_setting, "NATIVE_CHECK_SHARD") if shard_setting else None
+    jobs: int | None = None
     items = list(posargs)
     while items:
         item = items.pop(0)
-        if item == "--shard":
+        option, has_value, value = item.partition("=")
+        if option in ("--shard", "--jobs", "-j") and not has_value:
             if not items:
-                raise UsageError("--shard needs a value i/n")
-            shard = Shard.parse(items.pop(0), "--shard")
-        elif item.startswith("--shard="):
-            shard = Shard.parse(item.split("=", 1)[1], "--shard")
+                raise UsageError(
+                    f"{option} needs a value" + (" i/n" if option == "--shard" else "")
+                )
+            value = items.pop(0)
+        if option == "--shard" and (has_value or item == option):
+            shard = Shard.parse(value, "--shard")
+        elif option in ("--jobs", "-j") and (has_value or item == option):
+            jobs = as_jobs(option, value)
         else:
             patterns.append(item)
-    return Selection(tuple(patterns), shard)
+    return Selection(tuple(patterns), shard, jobs)
 
 
 def _size(ref: WheelRef) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class Settings:
     aggregate_only: bool  # judge collected fragments, install nothing
     fresh: bool  # never reuse an earlier fragment (default: only in CI)
     min_glibc: str | None  # the oldest glibc the users run: a floor for the static audit
+    jobs: int  # wheels checked at once inside one nox process (see checker/pipeline.py)
 
 
 def _as_bool(name: str, value: Any) -> bool:
@@ -71,6 +73,26 @@ def _as_glibc(name: str, value: Any) -> str | None:
     if not (major.isdigit() and minor.isdigit()):
         raise UsageError(f"{name}={value!r} is not a glibc version such as 2.28")
     return text
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, not the machine's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)  # pragma: no cover - Windows and macOS
+
+
+def as_jobs(name: str, value: Any) -> int:
+    """A positive number of jobs, or ``auto`` for the usable CPUs."""
+    if str(value).strip().lower() == "auto":
+        return usable_cpus()
+    try:
+        jobs = int(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{name}={value!r} is not a number of jobs (or 'auto')") from None
+    if jobs < 1:
+        raise UsageError(f"{name}={value!r}: the number of jobs must be at least 1")
+    return jobs
 
 
 def _as_seconds(name: str, value: Any) -> float:
@@ -123,6 +145,7 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
     "aggregate_only": ("NATIVE_CHECK_AGGREGATE_ONLY", "aggregate-only", _as_bool, False),
     "fresh": ("NATIVE_CHECK_FRESH", "fresh", _as_auto_bool, None),
     "min_glibc": ("NATIVE_CHECK_MIN_GLIBC", "min-glibc", _as_glibc, None),
+    "jobs": ("NATIVE_CHECK_JOBS", "jobs", as_jobs, None),
 }
 _PATH_FIELDS = ("packages", "whitelist", "report_dir", "work_dir", "lock")
 
@@ -176,4 +199,6 @@ def load_settings(project_dir: Path, environ: Mapping[str, str]) -> Settings:
             values[field_name] = (project_dir / Path(values[field_name]).expanduser()).absolute()
     if values["fresh"] is None:  # auto: fresh in CI, incremental on a developer's machine
         values["fresh"] = environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+    if values["jobs"] is None:  # auto: one wheel in work per usable CPU
+        values["jobs"] = usable_cpus()
     return Settings(project_dir=project_dir, **values)

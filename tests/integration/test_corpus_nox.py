@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import Corpus
-from tests.support.noxrun import run_nox
+from tests.support.noxrun import nox_run
 
 pytestmark = pytest.mark.integration
 
@@ -43,10 +44,27 @@ EXPECTED_FINDINGS = {
 }
 
 
-def test_corpus_through_nox_gives_every_status_and_kind(corpus: Corpus, tmp_path: Path) -> None:
-    env = {"NATIVE_CHECK_IMPORT_TIMEOUT": "3"}
-    code, output, report = run_nox(tmp_path, corpus.packages, "-s", "check_native", env=env)
+# With --jobs 3 the crashing, hanging and failing wheels are checked side by side, ahead of
+# their sessions: the verdict must be the same, and each session still reports its own wheel.
+@pytest.mark.parametrize("jobs", ["1", "3"])
+def test_corpus_through_nox_gives_every_status_and_kind(
+    corpus: Corpus, tmp_path: Path, jobs: str
+) -> None:
+    env = {"NATIVE_CHECK_IMPORT_TIMEOUT": "3", "NATIVE_CHECK_JOBS": jobs}
+    run = nox_run(tmp_path, corpus.packages, "-s", "check_native", env=env)
+    code, output, report = run.code, run.output, run.report
     assert code == 1, output
+    # One progress line per wheel, as its session ends: in session (= file name) order.
+    lines = re.findall(r"^\[\s*(\d+)/\d+\] (\S+)  ", run.stdout, re.MULTILINE)
+    wheels = sorted(p.name for p in corpus.packages.glob("*.whl"))
+    assert [(int(n), w) for n, w in lines] == list(enumerate(wheels, 1)), run.stdout
+    assert report is not None
+    # The checks overlapped in time with three jobs, never with one.
+    spans = sorted(
+        (w["details"]["started"], w["details"]["started"] + w["duration"]) for w in report["wheels"]
+    )
+    overlaps = sum(1 for a, b in zip(spans, spans[1:]) if b[0] < a[1])
+    assert (overlaps > 0) == (jobs == "3"), spans
     assert report is not None
     modules = {
         m["module"]: (m["status"], m["kind"]) for w in report["wheels"] for m in w["modules"]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from checker.errors import InputFileError, UsageError
-from checker.settings import DEFAULT_REPORT_DIR, DEFAULT_WORK_DIR, load_settings
+from checker.selection import parse_posargs
+from checker.settings import DEFAULT_REPORT_DIR, DEFAULT_WORK_DIR, load_settings, usable_cpus
 
 
 def _pyproject(folder: Path, table: str) -> Path:
@@ -80,6 +81,9 @@ def test_empty_environment_value_falls_back(tmp_path: Path) -> None:
         ("NATIVE_CHECK_IMPORT_TIMEOUT", "nan"),
         ("NATIVE_CHECK_ISOLATE", "x"),
         ("NATIVE_CHECK_STRICT_WHITELIST", "maybe"),
+        ("NATIVE_CHECK_JOBS", "0"),
+        ("NATIVE_CHECK_JOBS", "two"),
+        ("NATIVE_CHECK_JOBS", "1.5"),
     ],
 )
 def test_bad_environment_value_is_usage_error(tmp_path: Path, variable: str, value: str) -> None:
@@ -158,3 +162,31 @@ def test_relative_project_dir_becomes_absolute(
     settings = load_settings(Path("proj"), {"NATIVE_CHECK_PACKAGES": "pk"})
     assert settings.project_dir == tmp_path / "proj"
     assert settings.packages == tmp_path / "proj" / "pk"
+
+
+def test_jobs_from_environment_pyproject_and_auto(tmp_path: Path) -> None:
+    assert load_settings(tmp_path, {}).jobs == usable_cpus()  # auto by default
+    _pyproject(tmp_path, "jobs = 3")
+    assert load_settings(tmp_path, {}).jobs == 3
+    assert load_settings(tmp_path, {"NATIVE_CHECK_JOBS": "2"}).jobs == 2
+    auto = load_settings(tmp_path, {"NATIVE_CHECK_JOBS": "auto"}).jobs
+    assert auto == usable_cpus() >= 1
+
+
+def test_jobs_and_shard_after_the_double_dash() -> None:
+    selection = parse_posargs(["numpy", "--jobs", "4", "--shard=2/3", "scipy-*"], None)
+    assert selection.patterns == ("numpy", "scipy-*")
+    assert selection.jobs == 4
+    assert selection.shard is not None and (selection.shard.index, selection.shard.count) == (2, 3)
+    assert parse_posargs(["-j", "2"], None).jobs == 2
+    assert parse_posargs(["--jobs=auto"], None).jobs == usable_cpus()
+    assert parse_posargs(["numpy"], None).jobs is None  # the setting decides
+
+
+@pytest.mark.parametrize(
+    ("posargs", "message"),
+    [(["--jobs"], "--jobs needs a value"), (["-j", "0"], "'0'"), (["--jobs=x"], "'x'")],
+)
+def test_bad_jobs_after_the_double_dash(posargs: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_posargs(posargs, None)
