@@ -18,12 +18,14 @@
 
     nox -s check_native                  check every wheel of the packages folder
     nox -s check_native -- numpy 'pyyaml-*'
+    nox -s check_native -- --jobs 4      wheels checked at once (default: the usable CPUs)
     nox -s check_native -P /path/to/python
     nox -s tests                         the test suite
     nox -s lint                          ruff + mypy --strict
 
 One ``probe-<wheel>`` session per wheel (generated below) writes a result fragment;
-``check_native`` requires them all and turns the fragments into the verdict.
+``check_native`` requires them all and turns the fragments into the verdict. With
+``--jobs N`` the probe sessions' checks run ahead of them, N at a time (checker/pipeline.py).
 """
 
 from __future__ import annotations
