@@ -43,6 +43,7 @@ class InterpreterInfo:
     mac_ver: str
     py_gil_disabled: bool
     markers: dict[str, str] = field(hash=False)
+    cache_tag: str | None = None  # "cpython-311": names its .pyc files (None: no bytecode)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InterpreterInfo:
@@ -67,6 +68,7 @@ class InterpreterInfo:
             mac_ver=data.get("mac_ver") or "",
             py_gil_disabled=bool(data.get("py_gil_disabled")),
             markers=dict(data["markers"]),
+            cache_tag=data.get("cache_tag"),
         )
 
     @property
@@ -116,6 +118,7 @@ def query_interpreter(
     if cache is None:
         return _query(str(executable), stat.st_mtime_ns, timeout)
     key = [str(executable), stat.st_mtime_ns, stat.st_size, stat.st_ino, probe.st_mtime_ns]
+    key.append(_FACTS_FORMAT)
     record = cache / (hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16] + ".json")
     try:
         return InterpreterInfo.from_json(json.loads(record.read_text(encoding="utf-8")))
@@ -127,6 +130,10 @@ def query_interpreter(
     except OSError as exc:  # a read-only work folder only costs the next worker a query
         log.debug("cannot cache interpreter facts in %s: %s", record, exc)
     return info
+
+
+# Bumped when InterpreterInfo gains a field, so facts cached by older code are asked anew.
+_FACTS_FORMAT = 2
 
 
 @functools.lru_cache(maxsize=8)

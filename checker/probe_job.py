@@ -13,6 +13,7 @@ from typing import Any
 
 from packaging.tags import Tag, parse_tag
 
+from checker.bytecode import shared_bytecode
 from checker.classify import classify
 from checker.context import RunContext
 from checker.deps import (
@@ -208,7 +209,16 @@ def _probe_modules(
         # each venv's files are keyed by their path and validated by source mtime and size.
         pycache=ctx.settings.work_dir / "pycache",
     )
+    # A venv new to the bytecode tree gets the bytecode of the files it shares with earlier
+    # venvs (uv's hard links), and lends its own to later ones (see checker.bytecode).
+    venv = python.parent.parent
+    share = shared_bytecode(options.pycache, ctx.info.cache_tag) if ctx.info.cache_tag else None
+    new = share is not None and share.is_new(venv)
+    if share is not None and new:
+        share.seed(venv)
     raws = run_probe(python, [c.module for c in plan.to_import], sandbox, options)
+    if share is not None and new:
+        share.remember(venv)
     import_ctx = build_import_context(contents, refs, ctx.info.markers, raws, extras)
     files = {c.module: c.installed for c in plan.to_import}
     imported = [classify(raw, files.get(str(raw["module"])), import_ctx) for raw in raws]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -93,3 +95,19 @@ def test_stop_starts_nothing_new() -> None:
 def test_jobs_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Pipeline(Recorder(), jobs=0)
+
+
+def test_upcoming_probes_read_from_nox_queue_or_none(tmp_path: Path) -> None:
+    """The probe sessions after this one come from nox's queue; without one, none."""
+    from checker import noxglue
+    from checker.discover import wheel_ref
+    from checker.plan import Plan, probe_session_name
+
+    refs = [wheel_ref(tmp_path / f"p{i}-1.0-py3-none-any.whl") for i in range(3)]
+    plan = Plan(tmp_path, tuple(refs), None)
+    names = [probe_session_name(r) for r in refs]
+    queue = [SimpleNamespace(name=n) for n in (names[2], "check_native", names[0])]
+    session = SimpleNamespace(_runner=SimpleNamespace(manifest=SimpleNamespace(_queue=queue)))
+    assert noxglue._upcoming_probes(session, plan) == [refs[2], refs[0]]  # type: ignore[arg-type]
+    for shapeless in (SimpleNamespace(), SimpleNamespace(_runner=SimpleNamespace(manifest=None))):
+        assert noxglue._upcoming_probes(shapeless, plan) == []  # type: ignore[arg-type]
