@@ -47,6 +47,11 @@ class RunContext:
         return None if self.settings.fresh else self.settings.work_dir / "hashes"
 
     @property
+    def pycache_dir(self) -> Path:
+        """The one bytecode tree of the probes (``-X pycache_prefix``; see checker.bytecode)."""
+        return self.settings.work_dir / "pycache"
+
+    @property
     def static_cache(self) -> Path:
         """Where the static facts of wheel contents are kept (see checker.static_facts)."""
         return self.settings.work_dir / "static"

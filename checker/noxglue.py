@@ -33,6 +33,7 @@ from checker.reports.outputs import github_output, on_github_actions
 from checker.reports.progress import Progress, color_enabled
 from checker.selection import parse_posargs, selected_wheels
 from checker.settings import Settings, load_settings
+from checker.venvs import prune_venvs
 from checker.verdict import Report, judge_wheel
 from checker.whitelist import default_whitelist_path, load_whitelist
 
@@ -140,6 +141,7 @@ def check_native(session: nox.Session, plan: Plan) -> None:
         settings, ctx = _context(session, plan)
         selection = parse_posargs(session.posargs, settings.shard)
         report = aggregate(ctx, selected_wheels(plan.wheels, selection), selection)
+        prune_venvs(ctx, [ref.session_id for ref in plan.wheels])  # of wheels gone
         return _show(session, report, settings)
 
     if _guard(session, body) != EXIT_OK:

@@ -33,6 +33,7 @@ from checker.modules import ModulePlan, plan_modules
 from checker.platforms import describe_tags, supported_tags
 from checker.runner import ProbeOptions, Sandbox, run_probe
 from checker.static_facts import static_facts
+from checker.venvs import discard_venvs
 from checker.wheel import WheelContents, extension_candidates, open_wheel
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def _install(
     """Install the wheel with the extras the folder can satisfy (else without extras)."""
     uv = find_uv()
     venv = ctx.venv_dir(ref.session_id, sha256)
-    shutil.rmtree(venv.parent, ignore_errors=True)  # venvs of earlier bytes of this wheel
+    discard_venvs(ctx, venv.parent, keep_bytecode_of=venv.name)  # a fresh venv, always
     index = index_folder(refs, supported_tags(ctx.info))
     extras = installable_extras(contents.requires_dist, index, ctx.info.markers)
     result = install_wheel(
@@ -174,7 +175,7 @@ def _check_contents(
     static = list(facts.audit.findings)
     details: dict[str, Any] = {"audit": facts.audit.to_json()}
     if findings or installed is None:  # a damaged, unsafe, changed or foreign wheel
-        shutil.rmtree(venv_folder, ignore_errors=True)
+        discard_venvs(ctx, venv_folder)
         skipped = _not_installed(plan.to_import, plan.decided)
         return _Checked("skipped", skipped, [*findings, *static], details)
     result, extras = installed
@@ -207,7 +208,7 @@ def _probe_modules(
         keep_env=ctx.settings.keep_env,
         # One bytecode tree for every probe, kept across runs: the stdlib is compiled once,
         # each venv's files are keyed by their path and validated by source mtime and size.
-        pycache=ctx.settings.work_dir / "pycache",
+        pycache=ctx.pycache_dir,
     )
     # A venv new to the bytecode tree gets the bytecode of the files it shares with earlier
     # venvs (uv's hard links), and lends its own to later ones (see checker.bytecode).

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from checker.bytecode import mirror
 from tests.support.noxrun import run_nox
 from tests.support.wheelbuild import extension_wheel, make_wheel, module_source, python_build
 
@@ -68,6 +69,11 @@ def test_reuse_and_invalidation(tmp_path: Path) -> None:
     assert code == 1 and third is not None, output
     assert _reused(report_dir)["nicinc"] is False
     assert _statuses(third)["nicinc"] == "failed"
+    # The venv of the old bytes is gone, and so is its bytecode: one of each is left.
+    venvs = tmp_path / "work" / "venvs" / "nicinc-1.0"
+    (venv,) = venvs.iterdir()
+    (bytecode,) = mirror(tmp_path / "work" / "pycache", venvs).iterdir()
+    assert bytecode.name == venv.name
 
     # The whitelist is applied by the aggregate: editing it changes the verdict, not the check.
     whitelist = tmp_path / "wl.json"
@@ -83,6 +89,15 @@ def test_reuse_and_invalidation(tmp_path: Path) -> None:
     code, output, _ = run_nox(tmp_path, folder, "-s", "check_native", env=env)
     assert code == 0, output
     assert _reused(report_dir) == {"nicinc": False, "nicpure": False}
+
+    # A wheel gone from the folder: its venv and its bytecode go with the next run.
+    work = tmp_path / "work"
+    assert (work / "venvs" / "nicpure-1.0").is_dir()
+    next(folder.glob("nicpure-*.whl")).unlink()
+    code, output, _ = run_nox(tmp_path, folder, "-s", "check_native", env=env)
+    assert code == 0, output
+    assert sorted(p.name for p in (work / "venvs").iterdir()) == ["nicinc-1.0"]
+    assert [p.name for p in mirror(work / "pycache", work / "venvs").iterdir()] == ["nicinc-1.0"]
 
 
 def test_other_probe_settings_are_checked_anew(tmp_path: Path) -> None:

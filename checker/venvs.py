@@ -1,0 +1,53 @@
+"""What is removed of the probes' venvs and their bytecode, and when.
+
+A wheel's venvs live in ``{work}/venvs/{session}/{key}`` (the key: its bytes and the folder's
+listing, see RunContext.venv_dir) and their bytecode in the mirror of that path in the one
+bytecode tree. Checking a wheel again removes its earlier venvs and their bytecode, except
+the bytecode of the venv made anew at the same path (still valid there). The aggregate
+removes the venvs of wheels no longer in the folder. ``nox -s clean`` removes everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from checker.bytecode import mirror
+from checker.context import RunContext
+
+log = logging.getLogger(__name__)
+
+
+def _children(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
+
+
+def discard_venvs(ctx: RunContext, folder: Path, keep_bytecode_of: str | None = None) -> None:
+    """Remove every venv of a wheel (``folder`` holds one per key) and their bytecode, except
+    the bytecode of the key ``keep_bytecode_of``."""
+    shutil.rmtree(folder, ignore_errors=True)
+    for entry in _children(mirror(ctx.pycache_dir, folder)):
+        if entry.name != keep_bytecode_of:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def prune_venvs(ctx: RunContext, session_ids: Iterable[str]) -> list[str]:
+    """Remove the venvs and bytecode of wheels whose session is not in ``session_ids``
+    (wheels gone from the folder); returns the session ids removed."""
+    keep = set(session_ids)
+    root = ctx.settings.work_dir / "venvs"
+    gone = {p.name for p in _children(root)} | {
+        p.name for p in _children(mirror(ctx.pycache_dir, root))
+    }
+    removed = sorted(gone - keep)
+    for name in removed:
+        shutil.rmtree(root / name, ignore_errors=True)
+        shutil.rmtree(mirror(ctx.pycache_dir, root / name), ignore_errors=True)
+    if removed:
+        log.info("removed the venvs of %d wheel(s) no longer in the folder", len(removed))
+    return removed
