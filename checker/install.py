@@ -91,6 +91,11 @@ def create_venv(uv: str, interpreter: Path, venv: Path) -> None:
         )
 
 
+def site_packages(venv: Path) -> list[Path]:
+    """The site-packages folders ``uv venv`` made in ``venv`` (POSIX or Windows layout)."""
+    return [*venv.glob("lib/python*/site-packages"), *venv.glob("Lib/site-packages")]
+
+
 def install_wheel(
     uv: str,
     interpreter: Path,
@@ -100,19 +105,34 @@ def install_wheel(
     *,
     project: str = "",
     extras: Sequence[str] = (),
+    dist_info: str | None = None,
 ) -> InstallResult:
     """Create the venv and install ``wheel`` (with ``extras``) and its dependencies from
-    ``packages`` only."""
+    ``packages`` only.
+
+    uv installs into the venv with the target interpreter's facts (``--python
+    INTERPRETER --prefix VENV``): with ``--python VENV/bin/python`` it would first run the
+    new venv's interpreter to ask it what it is (~45 ms a wheel), while the target
+    interpreter's answer is in uv's cache, and it is the same interpreter. The files land
+    where the venv's interpreter imports them from (checked: ``dist_info`` must be in the
+    venv's own site-packages); only the shebangs of installed scripts name the target
+    interpreter instead of the venv's. When that install fails or lands elsewhere, the
+    venv is made again and installed the ordinary way, whose outcome is the one reported.
+    """
     started = time.perf_counter()
     create_venv(uv, interpreter, venv)
     python = venv_python(venv)
     target = str(wheel)
     if extras and project:
         target = f"{project}[{','.join(extras)}] @ {wheel.absolute().as_uri()}"
-    proc = _run(
-        [uv, "pip", "install", "--no-config", "--offline", "--no-index", "--no-build",
-         "--find-links", str(packages), "--python", str(python), target]
-    )  # fmt: skip
+    command = [uv, "pip", "install", "--no-config", "--offline", "--no-index", "--no-build",
+               "--find-links", str(packages)]  # fmt: skip
+    proc = _run([*command, "--python", str(interpreter), "--prefix", str(venv), target])
+    landed = dist_info is None or any((site / dist_info).is_dir() for site in site_packages(venv))
+    if proc.returncode != 0 or not landed:
+        log.debug("%s: installing with --prefix failed or missed; the ordinary way", wheel.name)
+        create_venv(uv, interpreter, venv)
+        proc = _run([*command, "--python", str(python), target])
     duration = time.perf_counter() - started
     output = _condense(proc.stderr + proc.stdout)
     if proc.returncode == 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import time
@@ -78,13 +79,15 @@ def _install(
     discard_venvs(ctx, venv.parent, keep_bytecode_of=venv.name)  # a fresh venv, always
     index = index_folder(refs, supported_tags(ctx.info))
     extras = installable_extras(contents.requires_dist, index, ctx.info.markers)
-    result = install_wheel(
-        uv, ctx.interpreter, venv, ref.path, ctx.packages, project=contents.project, extras=extras
-    )
+    install = functools.partial(
+        install_wheel, uv, ctx.interpreter, venv, ref.path, ctx.packages,
+        project=contents.project, dist_info=contents.dist_info,
+    )  # fmt: skip
+    result = install(extras=extras)
     if result.python is None and extras:  # an extra does not resolve: test without extras
         log.info("%s: installing with extras %s failed; retrying without", ref.filename, extras)
         extras = []
-        result = install_wheel(uv, ctx.interpreter, venv, ref.path, ctx.packages)
+        result = install(extras=extras)
     return result, extras
 
 
