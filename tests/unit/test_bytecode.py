@@ -54,6 +54,16 @@ def _venvs(tmp: Path) -> tuple[Path, Path, Path]:
     return cache, a.parent, b.parent
 
 
+def _compiled_in_a(tmp: Path) -> tuple[SharedBytecode, Path, Path]:
+    """venv-a probed (its mod.py compiled into the tree) and remembered; venv-b not yet."""
+    _cache, venv_a, venv_b = _venvs(tmp)
+    share = SharedBytecode(tmp / "pyc", TAG)
+    assert share.is_new(venv_a)
+    _run(share.prefix, venv_a / "site")
+    share.remember(venv_a)
+    return share, venv_a, venv_b
+
+
 def test_mirror_is_where_importlib_looks(tmp_path: Path) -> None:
     prefix = tmp_path / "pyc"
     source = tmp_path / "some dir" / "pkg" / "mod.py"
@@ -69,13 +79,8 @@ def test_mirror_is_where_importlib_looks(tmp_path: Path) -> None:
 
 
 def test_a_second_venv_loads_the_first_venvs_bytecode_as_its_own(tmp_path: Path) -> None:
-    _cache, venv_a, venv_b = _venvs(tmp_path)
-    prefix = tmp_path / "pyc"
-    share = SharedBytecode(prefix, TAG)
-    assert share.is_new(venv_a)
-    _run(prefix, venv_a / "site")  # compiles into the tree at venv-a's path
-    share.remember(venv_a)
-
+    share, venv_a, venv_b = _compiled_in_a(tmp_path)
+    prefix = share.prefix
     assert share.is_new(venv_b)
     assert share.seed(venv_b) == 1
     pyc_b = share.pyc(venv_b / "site" / "mod.py")
@@ -90,26 +95,18 @@ def test_a_second_venv_loads_the_first_venvs_bytecode_as_its_own(tmp_path: Path)
 
 
 def test_another_file_with_the_same_name_is_never_given_that_bytecode(tmp_path: Path) -> None:
-    _cache, venv_a, venv_b = _venvs(tmp_path)
-    prefix = tmp_path / "pyc"
-    share = SharedBytecode(prefix, TAG)
-    _run(prefix, venv_a / "site")
-    share.remember(venv_a)
+    share, _venv_a, venv_b = _compiled_in_a(tmp_path)
     # venv-b's mod.py replaced by another file: same name and size, other bytes.
     other = venv_b / "site" / "mod.py"
     other.unlink()
     other.write_text(SOURCE.format(value="OTHER!"))
     assert share.seed(venv_b) == 0
-    assert _run(prefix, venv_b / "site")[1] == "OTHER!"
+    assert _run(share.prefix, venv_b / "site")[1] == "OTHER!"
 
 
 def test_a_source_gone_from_its_first_venv_is_not_trusted(tmp_path: Path) -> None:
     """An inode number may be reused once its file is gone: then nothing is linked."""
-    _cache, venv_a, venv_b = _venvs(tmp_path)
-    prefix = tmp_path / "pyc"
-    share = SharedBytecode(prefix, TAG)
-    _run(prefix, venv_a / "site")
-    share.remember(venv_a)
+    share, venv_a, venv_b = _compiled_in_a(tmp_path)
     (venv_a / "site" / "mod.py").unlink()
     assert share.seed(venv_b) == 0
-    assert _run(prefix, venv_b / "site")[1] == "cached"
+    assert _run(share.prefix, venv_b / "site")[1] == "cached"
