@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,13 @@ import jsonschema
 import pytest
 
 from tests.support.noxrun import ROOT, run_nox
-from tests.support.wheelbuild import extension_wheel, make_wheel, module_source, python_build
+from tests.support.wheelbuild import (
+    extension_wheel,
+    make_wheel,
+    module_source,
+    python_build,
+    with_broken_wheel,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -47,16 +52,8 @@ def clean_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def broken_folder(clean_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The clean folder plus a wheel whose extension fails to import."""
     root = tmp_path_factory.mktemp("e2e-broken")
-    packages = root / "packages"
-    shutil.copytree(clean_folder, packages)
-    build = python_build(Path(sys.executable))
-    extension_wheel(
-        packages,
-        build,
-        "nicbroken",
-        {"nicbroken/_bad": module_source("_bad", "nic_absent();", "extern void nic_absent(void);")},
-        workdir=root / "build",
-        pure={"nicbroken/__init__.py": ""},
+    packages = with_broken_wheel(
+        clean_folder, root, "_bad", "nic_absent();", "extern void nic_absent(void);"
     )
     return packages
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.noxrun import run_nox
-from tests.support.wheelbuild import extension_wheel, module_source, python_build
+from tests.support.wheelbuild import with_broken_wheel
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
@@ -73,17 +73,7 @@ def test_real_wheels_pass(pypi_folder: Path, tmp_path: Path) -> None:
 
 
 def test_broken_wheel_among_real_ones_fails_and_is_named(pypi_folder: Path, tmp_path: Path) -> None:
-    packages = tmp_path / "packages"
-    shutil.copytree(pypi_folder, packages)
-    build = python_build(Path(sys.executable))
-    extension_wheel(
-        packages,
-        build,
-        "nicbroken",
-        {"nicbroken/_crash": module_source("_crash", "abort();", "#include <stdlib.h>")},
-        workdir=tmp_path / "build",
-        pure={"nicbroken/__init__.py": ""},
-    )
+    packages = with_broken_wheel(pypi_folder, tmp_path, "_crash", "abort();", "#include <stdlib.h>")
     code, output, report = run_nox(tmp_path, packages, "-s", "check_native")
     assert code == 1, output
     assert report is not None

@@ -8,7 +8,9 @@ import functools
 import hashlib
 import io
 import json
+import shutil
 import subprocess
+import sys
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -174,3 +176,19 @@ def extension_wheel(
         args = (compile_args or {}).get(stem, ())
         files[stem + build.ext_suffix] = compile_shared(build, source, out, args=args)
     return make_wheel(folder, name, version, files, tag=build.tag, requires_dist=requires_dist)
+
+
+def with_broken_wheel(source: Path, root: Path, leaf: str, body: str, prelude: str) -> Path:
+    """A copy of the folder ``source`` (as ``root/packages``) plus ``nicbroken``, a wheel of one
+    extension ``nicbroken.{leaf}`` whose PyInit runs ``body`` (built with this Python)."""
+    packages = root / "packages"
+    shutil.copytree(source, packages)
+    extension_wheel(
+        packages,
+        python_build(Path(sys.executable)),
+        "nicbroken",
+        {f"nicbroken/{leaf}": module_source(leaf, body, prelude)},
+        workdir=root / "build",
+        pure={"nicbroken/__init__.py": ""},
+    )
+    return packages
