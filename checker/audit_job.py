@@ -5,24 +5,79 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from packaging.tags import parse_tag
+
 from checker.audit import audit_wheel
+from checker.audit.across import Surroundings, resolve_across
+from checker.context import RunContext
+from checker.deps import index_folder, installable_extras
 from checker.discover import WheelRef
 from checker.fragment import Fragment, sha256_file
 from checker.integrity import integrity_findings
 from checker.lock import LockedSet, check_against_lock
+from checker.platforms import markers_for
 from checker.reports.outputs import write_report_files
 from checker.settings import Settings
+from checker.surroundings import surroundings
 from checker.verdict import Report, build_report
-from checker.wheel import open_wheel
+from checker.wheel import WheelContents, open_wheel
 from checker.whitelist import Whitelist
 
 log = logging.getLogger(__name__)
 
 
-def audit_fragment(ref: WheelRef, settings: Settings, locked: LockedSet | None) -> Fragment:
+@dataclass(frozen=True)
+class Folder:
+    """The folder being audited, for the libraries resolved across an install."""
+
+    refs: Sequence[WheelRef]
+    platform: str
+    markers: Mapping[str, str]  # of the machine running the audit (made the platform's)
+    accepted: Sequence[str] = ()
+
+    def around(self, contents: WheelContents) -> Surroundings:
+        """The wheel's surroundings when installed from this folder on ``platform``: every
+        wheel of the folder counts (it is that platform's), extras the folder satisfies."""
+        markers = markers_for(self.platform, self.markers)
+        python = _python_of(contents.tags)
+        if python is not None:
+            markers |= {"python_version": python, "python_full_version": f"{python}.0"}
+        index = index_folder(self.refs, None)
+        return surroundings(
+            contents,
+            self.refs,
+            markers=markers,
+            supported=None,
+            extras=installable_extras(contents.requires_dist, index, markers),
+            accepted=self.accepted,
+            platform=self.platform,
+        )
+
+
+def folder_of(ctx: RunContext, refs: Sequence[WheelRef]) -> Folder:
+    """The folder ``refs`` (every wheel of it) as the run's settings and platform see it."""
+    accepted = ctx.settings.accepted_libraries(ctx.platform)
+    return Folder(tuple(refs), ctx.platform, ctx.info.markers, accepted)
+
+
+def _python_of(tags: Iterable[str]) -> str | None:
+    """``3.12`` of a wheel tagged only ``cp312-...``; None for several or none."""
+    versions = {
+        f"{t.interpreter[2]}.{t.interpreter[3:]}"
+        for text in tags
+        for t in parse_tag(text)
+        if t.interpreter.startswith("cp") and t.interpreter[2:].isdigit()
+    }
+    return versions.pop() if len(versions) == 1 else None
+
+
+def audit_fragment(
+    ref: WheelRef, settings: Settings, locked: LockedSet | None, folder: Folder | None = None
+) -> Fragment:
     """Integrity, lock and static audit of one wheel: a fragment with no import results."""
     started = time.perf_counter()
     sha256, size = sha256_file(ref.path)
@@ -35,6 +90,8 @@ def audit_fragment(ref: WheelRef, settings: Settings, locked: LockedSet | None) 
         with contents:
             findings += integrity_findings(contents)
             audit = audit_wheel(contents, min_glibc=settings.min_glibc)
+            if folder is not None:
+                audit = resolve_across(audit, folder.around(contents))
             findings += audit.findings
             details["audit"] = audit.to_json()
     return Fragment(
@@ -53,9 +110,11 @@ def run_audit(
     platform: str,
     variant: str,
     locked: LockedSet | None = None,
+    folder: Folder | None = None,
 ) -> Report:
-    """Audit ``refs`` and write the reports into the report dir."""
-    fragments = [audit_fragment(ref, settings, locked) for ref in refs]
+    """Audit ``refs`` (of ``folder``: its libraries resolved across an install) and write
+    the reports into the report dir."""
+    fragments = [audit_fragment(ref, settings, locked, folder) for ref in refs]
     report = build_report(
         fragments,
         whitelist,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,16 @@ class ImportContext:
     requirement_names: Collection[str]  # canonical names of Requires-Dist on this target
     optional: Mapping[str, str] = field(default_factory=dict)  # import/dist name -> "extra 'x'"
     provided: Mapping[str, str] = field(default_factory=dict)  # import name -> folder project
+    unsatisfied: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Extra -> its requirements that no wheel of the folder satisfies ("cffi~=1.17")."""
+
+
+def _extras_text(unsatisfied: Mapping[str, Sequence[str]]) -> str:
+    """``the extra 'cffi' (cffi~=1.17) is`` / ``the extras 'a' (x), 'b' (y, z) are``."""
+    parts = [f"{extra!r} ({', '.join(reqs)})" for extra, reqs in sorted(unsatisfied.items())]
+    if len(parts) == 1:
+        return f"the extra {parts[0]} is"
+    return f"the extras {', '.join(parts)} are"
 
 
 _SITE_PACKAGES = re.compile(r"[^\s'\"(]*site-packages[\\/]")
@@ -119,7 +129,13 @@ def _missing_module_error(raw: dict[str, Any], ctx: ImportContext) -> tuple[str,
         optional = True
     elif top in ctx.provided:
         why = f"not declared in Requires-Dist; the packages folder has it in {ctx.provided[top]!r}"
-    else:
+    elif ctx.unsatisfied:  # an extra the folder cannot satisfy may be what would provide it
+        message = (
+            f"No module named {name!r}: no wheel in the folder provides {top!r}; "
+            f"{_extras_text(ctx.unsatisfied)} not satisfiable here"
+        )
+        return message, True
+    else:  # nothing the wheel declares provides it: every requirement is in the folder
         why = "not declared in Requires-Dist"
     return f"No module named {name!r} ({why})", optional
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from checker.audit_job import run_audit
+from checker.audit_job import folder_of, run_audit
 from checker.context import make_context
 from checker.discover import discover
 from checker.errors import CheckerError, exit_code_for
@@ -43,11 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(Path.cwd(), environ)
         ctx = make_context(settings, None, "cli")
-        refs = selected_wheels(discover(ctx.packages), parse_posargs(args.names, settings.shard))
+        every = discover(ctx.packages)
+        refs = selected_wheels(every, parse_posargs(args.names, settings.shard))
         whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)
         report = run_audit(
-            refs, settings, whitelist, platform=ctx.platform, variant=ctx.variant, locked=ctx.locked
-        )
+            refs, settings, whitelist, platform=ctx.platform, variant=ctx.variant,
+            locked=ctx.locked, folder=folder_of(ctx, every),
+        )  # fmt: skip
     except CheckerError as exc:
         print(f"native-import-checker: error: {exc}", file=sys.stderr)
         return exit_code_for(exc)

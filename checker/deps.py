@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from packaging.markers import UndefinedEnvironmentName
@@ -24,15 +24,18 @@ class Available:
     ref: WheelRef
 
 
-def index_folder(refs: Sequence[WheelRef], supported: Sequence[Tag]) -> dict[str, list[Available]]:
-    """Installable wheels of the folder by project name."""
-    accepted = set(supported)
+def index_folder(
+    refs: Sequence[WheelRef], supported: Sequence[Tag] | None
+) -> dict[str, list[Available]]:
+    """Installable wheels of the folder by project name (``supported`` None: every wheel,
+    for the static audit of another platform's folder)."""
+    accepted = None if supported is None else set(supported)
     index: dict[str, list[Available]] = {}
     for ref in refs:
         if ref.project is None:
             continue
         _name, version, _build, tags = parse_wheel_filename(ref.filename)
-        if accepted.isdisjoint(tags):
+        if accepted is not None and accepted.isdisjoint(tags):
             continue
         index.setdefault(ref.project, []).append(Available(version, ref))
     return index
@@ -119,15 +122,28 @@ def _marker_extras(marker: str) -> list[str]:
     return extras
 
 
-def find_missing(
+@dataclass(frozen=True)
+class _Step:
+    """One requirement met while walking the folder's requirement graph."""
+
+    text: str
+    req: Requirement | None  # None: ``text`` is not a valid requirement
+    chain: str  # "numpy 2.1 <- scipy" : who asks for it
+    found: Available | None  # the newest wheel of the folder that satisfies it
+    have: tuple[Available, ...]  # every wheel of the folder of that project
+
+
+def _walk(
     root_project: NormalizedName,
     root_requires: Sequence[str],
     index: Mapping[str, list[Available]],
     markers: Mapping[str, str],
-) -> str | None:
-    """A readable chain to the first requirement the folder cannot satisfy, or None."""
+    root_extras: frozenset[str] = frozenset(),
+) -> Iterator[_Step]:
+    """Every requirement that applies on the target, breadth first from the root wheel,
+    each project and extras set followed once (into the newest wheel that satisfies it)."""
     todo: list[tuple[Sequence[str], frozenset[str], str]] = [
-        (root_requires, frozenset(), root_project)
+        (root_requires, root_extras, root_project)
     ]
     seen: set[tuple[str, frozenset[str]]] = set()
     while todo:
@@ -136,25 +152,17 @@ def find_missing(
             try:
                 req = Requirement(text)
             except InvalidRequirement:
-                return f"invalid requirement {text!r} in {chain}"
+                yield _Step(text, None, chain, None, ())
+                continue
             if not _active(req, markers, extras):
                 continue
             name = canonicalize_name(req.name)
-            candidates = [
-                a
-                for a in index.get(name, [])
-                if req.specifier.contains(a.version, prereleases=True)
-            ]
-            if not candidates:
-                have = ", ".join(sorted(str(a.version) for a in index.get(name, [])))
-                found = f" (folder has {name} {have})" if have else ""
-                return (
-                    f"requirement {str(req)!r} of {chain} has no wheel in the packages folder"
-                    f"{found}"
-                )
-            best = max(candidates, key=lambda a: a.version)
+            have = tuple(index.get(name, []))
+            candidates = [a for a in have if req.specifier.contains(a.version, prereleases=True)]
+            best = max(candidates, key=lambda a: a.version) if candidates else None
+            yield _Step(text, req, chain, best, have)
             key = (name, frozenset(req.extras))
-            if key in seen:
+            if best is None or key in seen:
                 continue
             seen.add(key)
             contents, _findings = open_wheel(best.ref.path)
@@ -168,4 +176,69 @@ def find_missing(
                         f"{name} {best.version} <- {chain}",
                     )
                 )
+
+
+def find_missing(
+    root_project: NormalizedName,
+    root_requires: Sequence[str],
+    index: Mapping[str, list[Available]],
+    markers: Mapping[str, str],
+) -> str | None:
+    """A readable chain to the first requirement the folder cannot satisfy, or None."""
+    for step in _walk(root_project, root_requires, index, markers):
+        if step.req is None:
+            return f"invalid requirement {step.text!r} in {step.chain}"
+        if step.found is None:
+            name = canonicalize_name(step.req.name)
+            have = ", ".join(sorted(str(a.version) for a in step.have))
+            found = f" (folder has {name} {have})" if have else ""
+            return (
+                f"requirement {str(step.req)!r} of {step.chain} has no wheel in the packages "
+                f"folder{found}"
+            )
     return None
+
+
+def requirement_closure(
+    root_project: NormalizedName,
+    root_requires: Sequence[str],
+    index: Mapping[str, list[Available]],
+    markers: Mapping[str, str],
+    extras: Sequence[str] = (),
+) -> list[WheelRef]:
+    """The folder's wheels an install of the root (with ``extras``) brings along, transitively
+    (what its venv will hold besides the root), in the order they are first required."""
+    found: dict[WheelRef, None] = {}
+    for step in _walk(root_project, root_requires, index, markers, frozenset(extras)):
+        if (
+            step.found is not None
+            and canonicalize_name(step.found.ref.project or "") != root_project
+        ):
+            found.setdefault(step.found.ref, None)
+    return list(found)
+
+
+def unsatisfied_extras(
+    requires_dist: Sequence[str],
+    index: Mapping[str, list[Available]],
+    markers: Mapping[str, str],
+    installed: Sequence[str] = (),
+) -> dict[str, list[str]]:
+    """Extra -> its requirements on this target that no wheel of the folder satisfies
+    (extras that were installed, or that add nothing on this target, are left out)."""
+    unmet: dict[str, list[str]] = {}
+    for text in requires_dist:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        for extra in _marker_extras(str(req.marker)) if req.marker else []:
+            if extra in installed or _active(req, markers, frozenset()):
+                continue
+            if not _active(req, markers, frozenset({extra})):
+                continue
+            have = index.get(canonicalize_name(req.name), [])
+            if not any(req.specifier.contains(a.version, prereleases=True) for a in have):
+                shown = f"{req.name}{req.specifier}" if req.specifier else req.name
+                unmet.setdefault(extra, []).append(shown)
+    return unmet

@@ -92,9 +92,21 @@ class ModuleResult:
     error: str | None = None
     note: str | None = None
     duration: float = 0.0
+    explanation: tuple[Finding, ...] = ()
+    """Static findings on this binary (or a library it loads) that explain a failed import:
+    one failure whose message is the import error (see checker.explain)."""
+
+    @property
+    def explained(self) -> str:
+        """The error, then each static finding that explains it on a line of its own."""
+        lines = [self.error or ""]
+        lines += [f"explained by the static audit: [{f.kind}] {f.error}" for f in self.explanation]
+        return "\n".join(line for line in lines if line)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["explanation"] = [finding.to_json() for finding in self.explanation]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ModuleResult:
@@ -106,4 +118,5 @@ class ModuleResult:
             error=data.get("error"),
             note=data.get("note"),
             duration=float(data.get("duration") or 0.0),
+            explanation=tuple(Finding.from_json(f) for f in data.get("explanation") or ()),
         )

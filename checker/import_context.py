@@ -6,8 +6,15 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from packaging.tags import Tag
+
 from checker.classify import ImportContext
-from checker.deps import optional_requirements, requirement_names
+from checker.deps import (
+    index_folder,
+    optional_requirements,
+    requirement_names,
+    unsatisfied_extras,
+)
 from checker.discover import WheelRef
 from checker.wheel import WheelContents, open_wheel
 
@@ -32,12 +39,16 @@ def build_import_context(
     markers: Mapping[str, str],
     raws: Sequence[Mapping[str, Any]],
     installed_extras: Sequence[str],
+    *,
+    supported: Sequence[Tag] | None = None,
 ) -> ImportContext:
     """Requirement names always; the folder's import names only when an import missed one."""
     required = requirement_names(contents.requires_dist, markers)
     if not any(r.get("exc_type") == "ModuleNotFoundError" for r in raws):
         return ImportContext(set(), required)
     provided = _import_names(refs)
+    index = index_folder(refs, supported)
+    unmet = unsatisfied_extras(contents.requires_dist, index, markers, installed_extras)
     declared = {name for name, project in provided.items() if project in required}
     optional: dict[str, str] = {}
     for dist, all_extras in optional_requirements(contents.requires_dist, markers).items():
@@ -49,4 +60,4 @@ def build_import_context(
         for name, project in provided.items():
             if project == dist:
                 optional.setdefault(name, label)
-    return ImportContext(declared, required, optional, provided)
+    return ImportContext(declared, required, optional, provided, unmet)

@@ -66,8 +66,13 @@ def plan_modules(
             to_import.append(cand)
             continue
         inits = list(found.inits)
-        if f"PyInit_{leaf}" in inits or not found.any:
+        if f"PyInit_{leaf}" in inits:
             to_import.append(cand)
+        elif not found.any:
+            reason = "shared library that exports no symbol at all: not a module, not imported"
+            decided.append(
+                ModuleResult(cand.module, cand.installed, "skipped", "not-a-module", reason)
+            )
         elif inits:
             error = (
                 f"{cand.installed} exports {', '.join(inits)} but its file name needs "

@@ -18,7 +18,7 @@ import nox
 
 from checker import upkeep
 from checker.aggregate import aggregate
-from checker.audit_job import run_audit
+from checker.audit_job import folder_of, run_audit
 from checker.context import RunContext, lock_path, make_context
 from checker.discover import WheelRef
 from checker.errors import EXIT_OK, CheckerError, SetupError, UsageError, exit_code_for
@@ -157,8 +157,9 @@ def audit(session: nox.Session, plan: Plan) -> None:
         whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)
         refs = selected_wheels(plan.wheels, selection)
         report = run_audit(
-            refs, settings, whitelist, platform=ctx.platform, variant=ctx.variant, locked=ctx.locked
-        )
+            refs, settings, whitelist, platform=ctx.platform, variant=ctx.variant,
+            locked=ctx.locked, folder=folder_of(ctx, plan.wheels),
+        )  # fmt: skip
         return _show(session, report, settings)
 
     if _guard(session, body) != EXIT_OK:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from packaging import tags
 
@@ -35,6 +35,34 @@ def platform_key(sys_platform: str, machine: str) -> str:
         os_name = "linux"
     arch = _ARCH_NAMES.get(machine.lower(), machine.lower())
     return f"{os_name}-{arch}"
+
+
+# The environment markers that follow from a platform key (PEP 508 names).
+_KEY_MARKERS: dict[str, dict[str, str]] = {
+    "linux": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"},
+    "macosx": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix"},
+    "windows": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt"},
+}
+_KEY_MACHINES = {
+    ("linux", "x64"): "x86_64",
+    ("linux", "aarch64"): "aarch64",
+    ("macosx", "x64"): "x86_64",
+    ("macosx", "aarch64"): "arm64",
+    ("windows", "x64"): "AMD64",
+    ("windows", "aarch64"): "ARM64",
+}
+
+
+def markers_for(platform: str, base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` markers as they are on the machines of ``platform`` (a key such as
+    ``macosx-aarch64``): what the static audit of another platform's folder evaluates
+    requirements with. An unknown key leaves ``base`` as it is."""
+    os_name, _, arch = platform.partition("-")
+    markers = {**base, **_KEY_MARKERS.get(os_name, {})}
+    machine = _KEY_MACHINES.get((os_name, arch))
+    if machine is not None:
+        markers["platform_machine"] = machine
+    return markers
 
 
 def default_variant(info: InterpreterInfo) -> str:

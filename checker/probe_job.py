@@ -14,6 +14,7 @@ from typing import Any
 
 from packaging.tags import Tag, parse_tag
 
+from checker.audit.across import Surroundings, resolve_across
 from checker.bytecode import shared_bytecode
 from checker.classify import classify
 from checker.context import RunContext
@@ -24,6 +25,7 @@ from checker.deps import (
 )
 from checker.discover import WheelRef
 from checker.errors import InputFileError
+from checker.explain import explain
 from checker.findings import Finding, ModuleResult
 from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file, write_fragment
 from checker.import_context import build_import_context
@@ -34,6 +36,7 @@ from checker.modules import ModulePlan, plan_modules
 from checker.platforms import describe_tags, supported_tags
 from checker.runner import ProbeOptions, Sandbox, run_probe
 from checker.static_facts import static_facts
+from checker.surroundings import surroundings
 from checker.venvs import discard_venvs
 from checker.wheel import WheelContents, extension_candidates, open_wheel
 
@@ -175,8 +178,10 @@ def _check_contents(
         )
         installed = install.result() if install else None
     # The static audit's findings are about other machines: they never stop the import.
-    static = list(facts.audit.findings)
-    details: dict[str, Any] = {"audit": facts.audit.to_json()}
+    # Its libraries are looked up in the wheels the install brings along, too.
+    audit = resolve_across(facts.audit, _surroundings(ctx, refs, contents, installed))
+    static = list(audit.findings)
+    details: dict[str, Any] = {"audit": audit.to_json()}
     if findings or installed is None:  # a damaged, unsafe, changed or foreign wheel
         discard_venvs(ctx, venv_folder)
         skipped = _not_installed(plan.to_import, plan.decided)
@@ -190,7 +195,25 @@ def _check_contents(
         skipped = _not_installed(plan.to_import, plan.decided)
         return _Checked("failed", skipped, [failure, *static], details)
     modules = _probe_modules(ctx, ref, refs, contents, plan, python=result.python, extras=extras)
+    modules, static = explain(modules, static, audit)
     return _Checked("ok", modules, static, details)
+
+
+def _surroundings(
+    ctx: RunContext,
+    refs: Sequence[WheelRef],
+    contents: WheelContents,
+    installed: tuple[InstallResult, list[str]] | None,
+) -> Surroundings:
+    return surroundings(
+        contents,
+        refs,
+        markers=ctx.info.markers,
+        supported=supported_tags(ctx.info),
+        extras=installed[1] if installed else (),
+        accepted=ctx.settings.accepted_libraries(ctx.platform),
+        platform=ctx.platform,
+    )
 
 
 def _probe_modules(
@@ -223,7 +246,9 @@ def _probe_modules(
     raws = run_probe(python, [c.module for c in plan.to_import], sandbox, options)
     if share is not None and new:
         share.remember(venv)
-    import_ctx = build_import_context(contents, refs, ctx.info.markers, raws, extras)
+    import_ctx = build_import_context(
+        contents, refs, ctx.info.markers, raws, extras, supported=supported_tags(ctx.info)
+    )
     files = {c.module: c.installed for c in plan.to_import}
     imported = [classify(raw, files.get(str(raw["module"])), import_ctx) for raw in raws]
     shutil.rmtree(sandbox.root, ignore_errors=True)

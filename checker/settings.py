@@ -48,6 +48,12 @@ class Settings:
     fresh: bool  # never reuse an earlier fragment (default: only in CI)
     min_glibc: str | None  # the oldest glibc the users run: a floor for the static audit
     jobs: int  # wheels checked at once inside one nox process (see checker/pipeline.py)
+    # Libraries the target machines are known to have: (platform key or "*", glob) pairs.
+    system_libraries: tuple[tuple[str, str], ...] = ()
+
+    def accepted_libraries(self, platform: str) -> tuple[str, ...]:
+        """The ``system-libraries`` globs that apply to ``platform``."""
+        return tuple(glob for key, glob in self.system_libraries if key in ("*", platform))
 
 
 def _as_bool(name: str, value: Any) -> bool:
@@ -113,6 +119,25 @@ def _as_list(name: str, value: Any) -> tuple[str, ...]:
     raise UsageError(f"{name}={value!r} must be a list of strings (or comma-separated)")
 
 
+def _as_library_globs(name: str, value: Any) -> tuple[tuple[str, str], ...]:
+    """``["libtbb.so.12", "linux-x64:libfoo.so.*"]`` (a ``key:`` prefix limits an entry to
+    one platform key), or a table ``{"linux-x64": ["libtbb.so.*"], "*": [...]}``."""
+    if isinstance(value, dict):
+        pairs: list[tuple[str, str]] = []
+        for key, globs in sorted(value.items()):
+            pairs += [(str(key), glob) for glob in _as_list(f"{name}.{key}", globs)]
+        return tuple(pairs)
+    result = []
+    for item in _as_list(name, value):
+        key, sep, glob = item.rpartition(":")
+        if sep and not key.strip():
+            raise UsageError(f"{name}: {item!r} has an empty platform key before ':'")
+        if not glob.strip():
+            raise UsageError(f"{name}: {item!r} has no library glob")
+        result.append((key.strip() or "*", glob.strip()))
+    return tuple(result)
+
+
 def _as_isolation(name: str, value: Any) -> str:
     text = str(value).strip().lower()
     if text not in ISOLATION_MODES:
@@ -146,6 +171,12 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
     "fresh": ("NATIVE_CHECK_FRESH", "fresh", _as_auto_bool, None),
     "min_glibc": ("NATIVE_CHECK_MIN_GLIBC", "min-glibc", _as_glibc, None),
     "jobs": ("NATIVE_CHECK_JOBS", "jobs", as_jobs, None),
+    "system_libraries": (
+        "NATIVE_CHECK_SYSTEM_LIBRARIES",
+        "system-libraries",
+        _as_library_globs,
+        (),
+    ),
 }
 _PATH_FIELDS = ("packages", "whitelist", "report_dir", "work_dir", "lock")
 

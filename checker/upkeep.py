@@ -116,7 +116,7 @@ def prune(path: Path, stale: Iterable[Entry]) -> list[str]:
 def check(root: Path, lock: Lock | None) -> list[str]:
     """Problems of every whitelist file under ``root``: validity, and keys matching no pin."""
     problems = []
-    for path in sorted(root.glob("*/*.json")):
+    for path in sorted([*root.glob("*.json"), *root.glob("*/*.json")]):
         try:
             whitelist = parse_whitelist(path.read_text(encoding="utf-8"), path)
         except InputFileError as exc:
@@ -125,15 +125,21 @@ def check(root: Path, lock: Lock | None) -> list[str]:
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(f"{path}: cannot read: {exc}")
             continue
-        variant, platform = path.parent.name, path.stem
-        locked = lock.find([variant, ".".join(variant.split(".")[:2])], platform) if lock else None
-        if locked is None:
+        platform = path.stem
+        if path.parent == root:  # shared by every variant: any of the lock's sets counts
+            sets = [s for s in lock.sets if s.platform == platform] if lock else []
+            where = f"any variant/{platform}"
+        else:
+            variant = path.parent.name
+            minor = ".".join(variant.split(".")[:2])
+            found = lock.find([variant, minor], platform) if lock else None
+            sets = [found] if found else []
+            where = f"{variant}/{platform}"
+        if not sets:
             continue
-        files = [w.file for w in locked.wheels]
+        files = [w.file for pinned in sets for w in pinned.wheels]
         for key in sorted({e.wheel_key for e in whitelist.entries}):
             probe = Entry(key, "", "")
             if not any(probe.matches_wheel(name) for name in files):
-                problems.append(
-                    f"{path}: wheel key {key!r} matches no wheel pinned for {variant}/{platform}"
-                )
+                problems.append(f"{path}: wheel key {key!r} matches no wheel pinned for {where}")
     return problems

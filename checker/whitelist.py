@@ -113,14 +113,25 @@ def load_whitelist(path: Path, *, required: bool) -> Whitelist:
     return parse_whitelist(text, path)
 
 
-def default_whitelist_path(project_dir: Path, variant: str, platform: str) -> Path:
-    """``whitelists/{variant}/{platform}.json``; for a ``python-X.Y.Z`` variant without such a
-    file, ``whitelists/python-X.Y/{platform}.json`` when that exists (one file for every patch
-    release). The exact file when neither exists (a missing default is an empty whitelist)."""
+def whitelist_candidates(project_dir: Path, variant: str, platform: str) -> list[Path]:
+    """Where a run's whitelist may be, most specific first: ``whitelists/{variant}/`` (one
+    file per variant), ``whitelists/python-X.Y/`` (for a ``python-X.Y.Z`` variant: every patch
+    release), ``whitelists/`` itself (the original tool's one file per platform, shared by
+    every variant); each ``{platform}.json``."""
     folder = project_dir / "whitelists"
-    exact = folder / variant / f"{platform}.json"
-    minor = folder / ".".join(variant.split(".")[:2]) / f"{platform}.json"
-    return minor if not exact.exists() and minor.exists() else exact
+    found = [folder / variant / f"{platform}.json"]
+    minor = ".".join(variant.split(".")[:2])
+    if minor != variant:
+        found.append(folder / minor / f"{platform}.json")
+    found.append(folder / f"{platform}.json")
+    return found
+
+
+def default_whitelist_path(project_dir: Path, variant: str, platform: str) -> Path:
+    """The first of ``whitelist_candidates`` that exists; the per-variant file when none does
+    (a missing default is an empty whitelist, and ``update`` creates that file)."""
+    candidates = whitelist_candidates(project_dir, variant, platform)
+    return next((path for path in candidates if path.is_file()), candidates[0])
 
 
 def wheel_glob(wheel_filename: str) -> str:

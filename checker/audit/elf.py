@@ -8,7 +8,8 @@ Resolution of each DT_NEEDED name, in the loader's order:
 2. the wheel's bundled-library folders (``*.libs/``, ``.libs/``, by file name or soname:
    auditwheel's layout; the library gets loaded by soname) -> "bundled";
 3. the platform policy's allow-list (auditwheel's ``lib_whitelist``) and the dynamic
-   loader -> "system"; libpython -> "python".
+   loader -> "system"; GPU driver libraries (driver-libraries.json) -> "driver";
+   libpython -> "python".
 
 A name resolved nowhere is ``missing-library`` when the wheel meant to ship it: a file of
 that name is in the wheel but off the search path, or the name carries the hash that
@@ -16,7 +17,9 @@ that name is in the wheel but off the search path, or the name carries the hash 
 wheel makes no platform promise (``linux_*``: only the wheel itself can be relied on).
 Otherwise it is ``external-library``: the wheel expects it from the system (or from
 another distribution) although the policy does not allow it, as ``auditwheel show``
-reports it.
+reports it. An unresolved link keeps the paths the loader would try (``candidates``, its
+$ORIGIN folders, also those above the wheel's own files): checker.audit.across looks there
+in the wheels the install brings along.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from checker.audit.policy import (
     LINUX_PYTHON,
     LinuxPolicy,
     Version,
+    driver_libraries,
     format_version,
     linux_policy,
     split_symbol_version,
@@ -45,18 +49,23 @@ _SHOWN = 4
 _GRAFTED = re.compile(r"-[0-9a-f]{8}(?:-[0-9a-f]{8})?\.so")
 
 
-def _search_dirs(slice_: ArchSlice, origin: str) -> list[str]:
-    """The $ORIGIN search folders, as paths relative to site-packages."""
+def _origin_dirs(slice_: ArchSlice, origin: str) -> list[str]:
+    """The $ORIGIN search folders, as paths relative to site-packages ("../../../lib" for the
+    venv's ``lib/``: a folder the wheel's ``.data/data/lib`` files or another wheel's fill)."""
     dirs: list[str] = []
     for entry in slice_.runpaths or slice_.rpaths:
         if "$ORIGIN" not in entry and "${ORIGIN}" not in entry:
             continue  # an absolute folder of the build machine or the system
         path = entry.replace("${ORIGIN}", "$ORIGIN").replace("$ORIGIN", origin or ".")
         path = posixpath.normpath(path)
-        if path == ".." or path.startswith(("../", "/")):
-            continue  # above site-packages: not something a wheel can ship
-        dirs.append("" if path == "." else path)
+        if not path.startswith("/"):
+            dirs.append("" if path == "." else path)
     return dirs
+
+
+def _search_dirs(slice_: ArchSlice, origin: str) -> list[str]:
+    """The $ORIGIN search folders inside site-packages (what one wheel's files can fill)."""
+    return [d for d in _origin_dirs(slice_, origin) if d != ".." and not d.startswith("../")]
 
 
 def _resolve(
@@ -73,6 +82,9 @@ def _resolve(
     allowed = policy.allows(name)
     if allowed is not None:
         return LinkedLibrary(name, allowed, "system")
+    driver = driver_libraries("linux").match(posixpath.basename(name))
+    if driver is not None:
+        return LinkedLibrary(name, driver, "driver")
     for pattern in LINUX_PYTHON:
         if fnmatch.fnmatchcase(posixpath.basename(name), pattern):
             return LinkedLibrary(name, name, "python")
@@ -83,7 +95,9 @@ def _links(
     binary: WheelBinary, index: WheelIndex, policy: LinuxPolicy, claimed: bool
 ) -> tuple[list[LinkedLibrary], list[Finding], BinaryAudit]:
     slice_ = binary.info.slices[0]
-    dirs = _search_dirs(slice_, posixpath.dirname(binary.installed))
+    origin = posixpath.dirname(binary.installed)
+    dirs = _search_dirs(slice_, origin)
+    every_dir = _origin_dirs(slice_, origin)
     links: list[LinkedLibrary] = []
     problems: list[tuple[str, str]] = []
     for name in slice_.needed:
@@ -92,7 +106,9 @@ def _links(
             elsewhere = index.by_basename.get(posixpath.basename(name).lower(), [])
             grafted = _GRAFTED.search(name) is not None
             missing = bool(elsewhere) or grafted or not policy.enforce or not claimed
-            link = LinkedLibrary(name, None, "missing" if missing else "external")
+            candidates = tuple(posixpath.join(d, name) if d else name for d in every_dir)
+            how = "missing" if missing else "external"
+            link = LinkedLibrary(name, None, how, candidates=candidates if "/" not in name else ())
             where = ", ".join(d or "." for d in dirs) or "no $ORIGIN RPATH/RUNPATH"
             if elsewhere:
                 why = f"the wheel has {elsewhere[0]}, off the search path ({where})"

@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 
 def _expand(path: str, loader_dir: str, rpaths: tuple[str, ...]) -> list[str]:
-    """Installed-path candidates for an install name (empty: nothing inside the wheel)."""
+    """Installed-path candidates for an install name, relative to site-packages ("../.."
+    leads above it, into the venv's prefix); empty: not a path a wheel can fill."""
     if path.startswith("@rpath/"):
         rest = path[len("@rpath/") :]
         found: list[str] = []
@@ -37,7 +38,7 @@ def _expand(path: str, loader_dir: str, rpaths: tuple[str, ...]) -> list[str]:
     if path.startswith("@loader_path"):
         rest = path[len("@loader_path") :].lstrip("/")
         joined = posixpath.normpath(posixpath.join(loader_dir or ".", rest))
-        if joined in ("..", ".") or joined.startswith(("../", "/")):
+        if joined in ("..", ".") or joined.startswith("/"):
             return []
         return [joined]
     return []
@@ -46,13 +47,15 @@ def _expand(path: str, loader_dir: str, rpaths: tuple[str, ...]) -> list[str]:
 def _resolve(
     name: str, loader_dir: str, rpaths: tuple[str, ...], index: WheelIndex
 ) -> LinkedLibrary:
-    for candidate in _expand(name, loader_dir, rpaths):
+    candidates = _expand(name, loader_dir, rpaths)
+    for candidate in candidates:
         if candidate in index.files:
             return LinkedLibrary(name, candidate, "bundled")
     provided = match_lists(name, macos_lists())
     if provided is not None:
         return LinkedLibrary(name, *provided)
-    return LinkedLibrary(name, None, "missing" if name.startswith("@") else "external")
+    how = "missing" if name.startswith("@") else "external"
+    return LinkedLibrary(name, None, how, candidates=tuple(dict.fromkeys(candidates)))
 
 
 def audit_macho(

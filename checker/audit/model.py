@@ -22,28 +22,49 @@ AUDIT_KINDS: dict[str, str] = {
 }
 """The finding kinds of the static audit (stage "static")."""
 
-HOW_VALUES = ("bundled", "system", "python", "missing", "external")
+HOW_VALUES = (
+    "bundled", "dependency", "system", "python", "driver", "accepted", "missing", "external",
+)  # fmt: skip
+UNRESOLVED = frozenset({"missing", "external"})
 
 
 @dataclass(frozen=True)
 class LinkedLibrary:
     """One library a binary needs and where the loader would find it.
 
-    ``how``: "bundled" (``resolved`` is its installed path inside the wheel), "system"
-    (``resolved`` is the allow-list entry it matched), "python" (libpython, python3.dll:
-    provided by the interpreter), "missing" or "external" (``resolved`` is None).
+    ``how``: "bundled" (``resolved`` is its installed path inside the wheel), "dependency"
+    (``resolved`` is its installed path in ``provider``, a wheel the install brings along),
+    "system" (``resolved`` is the allow-list entry it matched), "python" (libpython,
+    python3.dll: provided by the interpreter), "driver" (a GPU driver library no wheel ships;
+    ``resolved`` is the policy entry), "accepted" (a library the settings say the target
+    machines have; ``resolved`` is the pattern), "missing" or "external" (``resolved`` is
+    None; ``candidates`` are the installed paths the loader tries, relative to site-packages,
+    for the resolution across the install, see checker.audit.across).
     """
 
     name: str
     resolved: str | None
     how: str
+    provider: str | None = None
+    candidates: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "resolved": self.resolved, "how": self.how}
+        data: dict[str, Any] = {"name": self.name, "resolved": self.resolved, "how": self.how}
+        if self.provider is not None:
+            data["provider"] = self.provider
+        if self.candidates:
+            data["candidates"] = list(self.candidates)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LinkedLibrary:
-        return cls(str(data["name"]), data["resolved"], str(data["how"]))
+        return cls(
+            str(data["name"]),
+            data["resolved"],
+            str(data["how"]),
+            data.get("provider"),
+            tuple(map(str, data.get("candidates") or ())),
+        )
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ Search order, as CPython loads extension modules (the DLL's own folder, then the
 packages register with ``os.add_dll_directory``): the binary's folder; the bundled-DLL
 folders ``*.libs``/``.libs`` (delvewheel's ``<project>.libs``, numpy's ``numpy.libs``);
 then a DLL of that name elsewhere in the wheel (packages such as torch register
-``torch/lib``); then the Windows system allow-list and python3.dll/python3X.dll. A DLL
-found nowhere is ``external-library``.
+``torch/lib``); then the Windows system allow-list and python3.dll/python3X.dll, then the
+GPU driver's DLLs (``nvcuda.dll``, ...: "driver"). A DLL found nowhere is
+``external-library`` unless a wheel the install brings along has it (checker.audit.across).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import posixpath
 
 from checker.audit.model import BinaryAudit, LinkedLibrary, finding
-from checker.audit.policy import WINDOWS_ARCHES, match_lists, windows_lists
+from checker.audit.policy import WINDOWS_ARCHES, driver_libraries, match_lists, windows_lists
 from checker.audit.scan import WheelBinary, WheelIndex
 from checker.findings import Finding
 
@@ -39,6 +40,9 @@ def _resolve(name: str, folder: str, index: WheelIndex) -> LinkedLibrary:
     provided = match_lists(name, windows_lists())
     if provided is not None:
         return LinkedLibrary(name, *provided)
+    driver = driver_libraries("windows").match(name)
+    if driver is not None:
+        return LinkedLibrary(name, driver, "driver")
     return LinkedLibrary(name, None, "external")
 
 

@@ -126,6 +126,15 @@ def windows_lists() -> tuple[NameList, NameList]:
     return NameList(tuple(data["system"]), fold=True), NameList(tuple(data["python"]), True)
 
 
+@functools.cache
+def driver_libraries(system: str) -> NameList:
+    """GPU driver libraries of ``system`` ("linux", "windows", "macos"): driver-libraries.json.
+
+    The driver installs them on the target machine; no wheel ships them by design."""
+    data: dict[str, list[str]] = load("driver-libraries.json")
+    return NameList(tuple(data.get(system, ())), fold=system == "windows")
+
+
 @dataclass(frozen=True)
 class LinuxPolicy:
     """What a Linux platform tag promises about a binary."""

@@ -57,7 +57,7 @@ def _failed(verdict: WheelVerdict) -> list[tuple[str, str, str]]:
         for f in (found.finding for found in verdict.findings if found.status == "failed")
     ]
     items += [
-        (item.result.module, item.result.kind or "failed", item.result.error or "")
+        (item.result.module, item.result.kind or "failed", item.result.explained)
         for item in verdict.modules
         if item.status == "failed"
     ]
@@ -87,7 +87,7 @@ def _group_lines(verdict: WheelVerdict) -> list[str]:
     lines = [f"  install: {verdict.install}"]
     for item in verdict.modules:
         result = item.result
-        detail = result.error or result.note or ""
+        detail = result.explained or result.note or ""
         if item.status == "whitelisted" and item.whitelist:
             detail = f"whitelisted by {item.whitelist.pattern!r}: {detail}"
         kind = f" [{result.kind}]" if result.kind else ""

@@ -106,7 +106,7 @@ def _failures(verdict: WheelVerdict) -> str:
         for f in verdict.findings
     ]  # fmt: skip
     failures += [
-        (m.result.module, m.result.kind or "", m.result.error or "", m.status)
+        (m.result.module, m.result.kind or "", m.result.explained, m.status)
         for m in verdict.modules
         if m.status in ("failed", "whitelisted")
     ]
@@ -127,7 +127,7 @@ def _details(verdict: WheelVerdict) -> str:
     rows = []
     for item in verdict.modules:
         r = item.result
-        text = r.error or ""
+        text = r.explained
         if r.note:
             text = f"{text}\n{r.note}" if text else r.note
         if item.whitelist:

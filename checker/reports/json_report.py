@@ -29,6 +29,7 @@ def _module(item: CheckedModule) -> dict[str, Any]:
         "note": r.note,
         "duration": round(r.duration, 6),
         "whitelist": _entry(item.whitelist),
+        "explanation": [f.to_json() for f in r.explanation],
     }
 
 

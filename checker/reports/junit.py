@@ -56,7 +56,7 @@ def _module_case(suite: ET.Element, wheel: str, item: CheckedModule) -> str:
     if result.file:
         case.set("file", _xml_safe(result.file))
     if item.status == "failed":
-        error = result.error or ""
+        error = result.explained
         failure = ET.SubElement(
             case,
             "failure",

@@ -1,0 +1,192 @@
+"""Libraries resolved across the install: the wheel together with the wheels it brings along.
+
+The per-wheel audit (checker.audit) resolves each linked library inside the wheel and the
+platform policy; what it cannot resolve keeps the installed paths the loader would try
+(``LinkedLibrary.candidates``: ELF RPATH/RUNPATH with ``$ORIGIN``, Mach-O ``@rpath`` and
+``@loader_path``). Installed into one venv, the wheel lives beside its requirements: torch's
+``$ORIGIN/../../nvidia/cublas/lib`` is filled by nvidia-cublas-cu12. Here those links are
+looked up in the installed layout of the wheels the install brings along (the requirement
+closure, computed by the caller from the folder and the target's markers):
+
+- found at a candidate path (PE: a DLL of that name, as packages register their DLL folders
+  with ``os.add_dll_directory``) -> "dependency", naming the providing wheel; its finding goes;
+- a library the settings accept on the target machines (``system-libraries``) -> "accepted";
+- found only in a wheel of the folder outside the closure -> the finding stays and names that
+  wheel: the install would not bring it.
+
+Paths are relative to site-packages; ``.data/data/`` files land in the venv's prefix, three
+folders up on POSIX (``lib/pythonX.Y/site-packages``), two on Windows (``Lib/site-packages``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import posixpath
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from checker.audit.model import UNRESOLVED, AuditResult, BinaryAudit, LinkedLibrary
+from checker.audit.policy import NameList
+from checker.findings import Finding
+from checker.wheel import open_wheel
+
+logger = logging.getLogger(__name__)
+
+LINK_KINDS = frozenset({"missing-library", "external-library"})
+
+
+@dataclass(frozen=True)
+class InstalledWheel:
+    """Where a wheel's files land in a venv, relative to its site-packages."""
+
+    filename: str
+    files: frozenset[str]
+    by_basename: dict[str, tuple[str, ...]]
+    """Case-folded base name -> installed paths (for PE's DLL folders)."""
+
+    def find(self, link: LinkedLibrary, format: str) -> str | None:
+        """The installed path the loader finds ``link`` at in this wheel, else None."""
+        if format == "pe":
+            paths = self.by_basename.get(posixpath.basename(link.name).lower(), ())
+            return paths[0] if paths else None
+        return next((path for path in link.candidates if path in self.files), None)
+
+
+def _prefix_path(data_rest: str, windows: bool) -> str | None:
+    """Where a ``.data/<scheme>/<rest>`` member lands, relative to site-packages."""
+    scheme, _, rest = data_rest.partition("/")
+    if not rest:
+        return None
+    up = "../.." if windows else "../../.."
+    if scheme in ("purelib", "platlib"):
+        return rest
+    if scheme == "data":
+        return posixpath.normpath(f"{up}/{rest}")
+    if scheme == "scripts":
+        return posixpath.normpath(f"{up}/{'Scripts' if windows else 'bin'}/{rest}")
+    return None  # headers: never loaded
+
+
+@functools.lru_cache(maxsize=1024)
+def _layout(path_text: str, _mtime_ns: int, _size: int, windows: bool) -> InstalledWheel | None:
+    contents, _findings = open_wheel(Path(path_text))
+    if contents is None:
+        return None
+    with contents:
+        prefix = contents.data_dir + "/"
+        files = set()
+        for member in contents.names:
+            if member.endswith("/"):
+                continue
+            if member.startswith(prefix):
+                landed = _prefix_path(member[len(prefix) :], windows)
+            else:
+                landed = member
+            if landed:
+                files.add(landed)
+    by_basename: dict[str, list[str]] = {}
+    for file in sorted(files):
+        by_basename.setdefault(posixpath.basename(file).lower(), []).append(file)
+    return InstalledWheel(
+        Path(path_text).name,
+        frozenset(files),
+        {name: tuple(paths) for name, paths in by_basename.items()},
+    )
+
+
+def installed_layout(path: Path, *, windows: bool = False) -> InstalledWheel | None:
+    """The installed layout of the wheel at ``path`` (None: not a readable wheel); read once
+    per process and file version (each wheel's central directory only)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _layout(str(path), stat.st_mtime_ns, stat.st_size, windows)
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    """What the install of one wheel has around it, computed only when a link needs it."""
+
+    project: str
+    closure: Callable[[], Sequence[InstalledWheel]]
+    """The wheels the install brings along (the requirement closure in the folder)."""
+    others: Callable[[], Sequence[InstalledWheel]]
+    """The folder's other wheels (to name one that would provide a library)."""
+    accepted: NameList = field(default_factory=lambda: NameList(()))
+    """Library names the target machines are known to have (settings: system-libraries)."""
+
+
+def _needs_prefix(binary: BinaryAudit, name: str) -> str:
+    """How the per-wheel audit begins a finding about ``name`` (see its format modules)."""
+    return f"{binary.module} needs {name}: "
+
+
+def _resolve_binary(
+    binary: BinaryAudit, around: Surroundings
+) -> tuple[BinaryAudit, dict[str, str | None]]:
+    """The binary with its unresolved links looked up around it, and per link name that
+    changed: None (resolved: its finding goes) or the new text of its finding."""
+    links: list[LinkedLibrary] = []
+    changed: dict[str, str | None] = {}
+    for link in binary.links:
+        if link.how not in UNRESOLVED:
+            links.append(link)
+            continue
+        provided = next(
+            (
+                (wheel.filename, path)
+                for wheel in around.closure()
+                if (path := wheel.find(link, binary.format)) is not None
+            ),
+            None,
+        )
+        accepted = around.accepted.match(posixpath.basename(link.name))
+        if provided is not None:
+            links.append(
+                replace(link, resolved=provided[1], how="dependency", provider=provided[0])
+            )
+            changed[link.name] = None
+        elif accepted is not None:
+            links.append(replace(link, resolved=accepted, how="accepted"))
+            changed[link.name] = None
+        else:
+            links.append(link)
+            outside = next(
+                (w.filename for w in around.others() if w.find(link, binary.format) is not None),
+                None,
+            )
+            if outside is not None:
+                changed[link.name] = (
+                    f"{_needs_prefix(binary, link.name)}only {outside} of the packages folder "
+                    f"has it, and the install of {around.project} does not bring that wheel "
+                    "along (it is not in its requirements)"
+                )
+    return replace(binary, links=tuple(links)), changed
+
+
+def resolve_across(audit: AuditResult, around: Surroundings) -> AuditResult:
+    """The audit with its unresolved links looked up in the install's other wheels."""
+    if not any(link.how in UNRESOLVED for b in audit.binaries for link in b.links):
+        return audit
+    binaries: list[BinaryAudit] = []
+    changes: dict[tuple[str, str], str | None] = {}  # (file, error) -> new error or None
+    for binary in audit.binaries:
+        resolved, changed = _resolve_binary(binary, around)
+        binaries.append(resolved)
+        for finding in audit.findings:
+            if finding.file != binary.file or finding.kind not in LINK_KINDS:
+                continue
+            for name, text in changed.items():
+                if finding.error.startswith(_needs_prefix(binary, name)):
+                    changes[(binary.file, finding.error)] = text
+    findings: list[Finding] = []
+    for finding in audit.findings:
+        key = (finding.file or "", finding.error)
+        if key not in changes:
+            findings.append(finding)
+        elif (text := changes[key]) is not None:
+            findings.append(replace(finding, error=text))
+    return replace(audit, findings=tuple(findings), binaries=tuple(binaries))
