@@ -150,7 +150,7 @@ def _resolve_binary(
             )
             changed[link.name] = None
         elif accepted is not None:
-            links.append(replace(link, resolved=accepted, how="accepted"))
+            links.append(replace(link, resolved=accepted, how="accepted", candidates=()))
             changed[link.name] = None
         else:
             links.append(link)

@@ -263,3 +263,40 @@ def test_optional_backend_with_a_provider_the_extra_cannot_use(
     fragment = _check(tmp_path, folder, wheel)
     (module,) = fragment.modules
     assert (module.status, module.kind) == ("skipped", "optional-dependency")
+
+
+def test_library_a_dependency_installs_into_the_venv_prefix(
+    tmp_path: Path, build: PythonBuild
+) -> None:
+    """A ``.data/data/lib/`` file lands in the venv's ``lib/``; RUNPATH can point there."""
+    folder = tmp_path / "packages"
+    lib = _shared_lib(build, tmp_path)
+    provider = make_wheel(
+        folder,
+        "nicprefix",
+        "1.0",
+        {"nicprefix-1.0.data/data/lib/libnicshared.so": lib.read_bytes()},
+        tag=_manylinux(build),
+    )
+    args = [
+        f"-L{lib.parent}",
+        "-lnicshared",
+        "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../../../../lib",
+    ]
+    ext = compile_shared(
+        build, USES_SHARED, tmp_path / "pfx" / f"_core{build.ext_suffix}", args=args
+    )
+    files: dict[str, bytes | str] = {
+        "nicdata/__init__.py": "",
+        f"nicdata/_core{build.ext_suffix}": ext,
+    }
+    wheel = make_wheel(
+        folder, "nicdata", "1.0", files, tag=_manylinux(build), requires_dist=["nicprefix"]
+    )
+    fragment = _check(tmp_path, folder, wheel)
+    assert [(m.module, m.status) for m in fragment.modules] == [("nicdata._core", "ok")]
+    assert fragment.findings == ()
+    (binary,) = fragment.extra["audit"]["binaries"]
+    (link,) = [link for link in binary["links"] if link["name"] == "libnicshared.so"]
+    assert (link["how"], link["provider"]) == ("dependency", provider.name)
+    assert link["resolved"] == "../../../lib/libnicshared.so"

@@ -249,3 +249,36 @@ def test_gcc_links_what_we_expect(tmp_path: Path, build: PythonBuild, dep: Path)
     ext = _ext(build, tmp_path, USES_DEP, f"-L{dep.parent}", "-lnicdep")
     assert "libnicdep.so" in read_binary(ext, "x").slices[0].needed
     assert read_binary(dep.read_bytes(), "dep").slices[0].soname == "libnicdep.so"
+
+
+def test_gpu_driver_library_is_a_driver_link_not_a_finding(
+    tmp_path: Path, build: PythonBuild, arch: str
+) -> None:
+    """libcuda.so.1 comes with the NVIDIA driver: no wheel can ship it (torch links it)."""
+    stub = tmp_path / "driver" / "libcuda.so.1"
+    compile_shared(
+        build, "int cuInit(unsigned f) { return (int)f; }\n", stub, python_headers=False,
+        args=["-Wl,-soname,libcuda.so.1"],
+    )  # fmt: skip
+    source = module_source("_ext", body="cuInit(0);", prelude="int cuInit(unsigned);")
+    ext = _ext(build, tmp_path, source, str(stub))
+    files: dict[str, bytes | str] = {"pkg/__init__.py": "", "pkg/_ext.so": ext}
+    result = _audit(tmp_path / "a", files, f"cp311-cp311-manylinux_2_17_{arch}")
+    assert result.findings == ()
+    (binary,) = result.binaries
+    link = next(link for link in binary.links if link.name == "libcuda.so.1")
+    assert (link.how, link.resolved) == ("driver", "libcuda.so.*")
+
+
+def test_unresolved_link_keeps_the_paths_the_loader_tries(
+    tmp_path: Path, build: PythonBuild, arch: str, dep: Path
+) -> None:
+    """RUNPATH entries above the wheel's own files are kept for the install's other wheels."""
+    rpath = "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../nvidia/dep/lib:$ORIGIN/../../../../lib"
+    ext = _ext(build, tmp_path, USES_DEP, f"-L{dep.parent}", "-lnicdep", rpath)
+    files: dict[str, bytes | str] = {"pkg/__init__.py": "", "pkg/_ext.so": ext}
+    result = _audit(tmp_path / "a", files, f"cp311-cp311-manylinux_2_17_{arch}")
+    (binary,) = result.binaries
+    link = next(link for link in binary.links if link.name == "libnicdep.so")
+    assert link.how == "external"
+    assert link.candidates == ("nvidia/dep/lib/libnicdep.so", "../../../lib/libnicdep.so")

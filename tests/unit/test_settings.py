@@ -190,3 +190,29 @@ def test_jobs_and_shard_after_the_double_dash() -> None:
 def test_bad_jobs_after_the_double_dash(posargs: list[str], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         parse_posargs(posargs, None)
+
+
+def test_system_libraries_from_the_environment_per_platform_key(tmp_path: Path) -> None:
+    env = {"NATIVE_CHECK_SYSTEM_LIBRARIES": "libtbb.so.*, linux-x64:libfoo.so.1"}
+    settings = load_settings(tmp_path, env)
+    assert settings.accepted_libraries("linux-x64") == ("libtbb.so.*", "libfoo.so.1")
+    assert settings.accepted_libraries("linux-aarch64") == ("libtbb.so.*",)
+
+
+def test_system_libraries_as_a_pyproject_table(tmp_path: Path) -> None:
+    _pyproject(
+        tmp_path,
+        '[tool.native-check.system-libraries]\n"linux-x64" = ["libtbb.so.12"]\n'
+        '"*" = ["libOpenCL.so.1"]\n',
+    )
+    settings = load_settings(tmp_path, {})
+    assert settings.accepted_libraries("linux-x64") == ("libOpenCL.so.1", "libtbb.so.12")
+    assert settings.accepted_libraries("windows-x64") == ("libOpenCL.so.1",)
+
+
+@pytest.mark.parametrize("value", [":libfoo.so", "linux-x64:", "linux-x64: "])
+def test_system_libraries_entry_without_key_or_glob_is_usage_error(
+    tmp_path: Path, value: str
+) -> None:
+    with pytest.raises(UsageError, match="NATIVE_CHECK_SYSTEM_LIBRARIES"):
+        load_settings(tmp_path, {"NATIVE_CHECK_SYSTEM_LIBRARIES": value})

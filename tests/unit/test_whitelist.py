@@ -12,11 +12,13 @@ from checker.errors import InputFileError
 from checker.whitelist import (
     Entry,
     Whitelist,
+    default_whitelist_path,
     load_whitelist,
     parse_whitelist,
     snippet,
     stable_substring,
     wheel_glob,
+    whitelist_candidates,
 )
 
 PATH = Path("whitelists/python-3.11/linux-x64.json")
@@ -283,3 +285,38 @@ def test_empty_wheel_key_or_module(data: object) -> None:
         _parse(data)
     assert "empty" in str(info.value)
     assert str(PATH) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("present", "expected"),
+    [
+        ((), "python-3.12.10/linux-x64.json"),  # none: the per-variant file (empty)
+        (("linux-x64.json",), "linux-x64.json"),  # the original tool's shared file
+        (("python-3.12/linux-x64.json", "linux-x64.json"), "python-3.12/linux-x64.json"),
+        (
+            ("python-3.12.10/linux-x64.json", "python-3.12/linux-x64.json", "linux-x64.json"),
+            "python-3.12.10/linux-x64.json",
+        ),
+        (("python-3.12.10/macosx-x64.json", "linux-x64.json"), "linux-x64.json"),
+    ],
+)
+def test_whitelist_lookup_takes_the_most_specific_file_that_exists(
+    tmp_path: Path, present: tuple[str, ...], expected: str
+) -> None:
+    for name in present:
+        path = tmp_path / "whitelists" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}", encoding="utf-8")
+    found = default_whitelist_path(tmp_path, "python-3.12.10", "linux-x64")
+    assert found == tmp_path / "whitelists" / expected
+
+
+def test_a_named_variant_falls_back_to_the_shared_platform_file(tmp_path: Path) -> None:
+    shared = tmp_path / "whitelists" / "linux-x64.json"
+    shared.parent.mkdir()
+    shared.write_text("{}", encoding="utf-8")
+    assert default_whitelist_path(tmp_path, "python-3.12.10-rapids", "linux-x64") == shared
+    assert whitelist_candidates(tmp_path, "rapids", "linux-x64") == [
+        tmp_path / "whitelists" / "rapids" / "linux-x64.json",
+        shared,
+    ]
