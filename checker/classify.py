@@ -122,10 +122,14 @@ def _missing_module_error(raw: dict[str, Any], ctx: ImportContext) -> tuple[str,
         why = "declared in Requires-Dist but not importable"
     elif top in ctx.optional or dist in ctx.optional:
         extra = ctx.optional.get(top) or ctx.optional[dist]
-        why = (
-            f"declared in Requires-Dist only for {extra}, "
-            "whose requirements the packages folder lacks"
-        )
+        unmet = {e: reqs for e, reqs in ctx.unsatisfied.items() if repr(e) in extra}
+        if unmet:  # say which requirement, as the folder may have another version of it
+            why = f"declared in Requires-Dist only for {_extras_text(unmet)} not satisfiable here"
+        else:
+            why = (
+                f"declared in Requires-Dist only for {extra}, "
+                "whose requirements the packages folder lacks"
+            )
         optional = True
     elif top in ctx.provided:
         why = f"not declared in Requires-Dist; the packages folder has it in {ctx.provided[top]!r}"

@@ -15,6 +15,23 @@ def _clip(text: str, width: int = _WIDTH) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
+def _driver_lines(report: Report) -> list[str]:
+    """The libraries the static audit left to the target machine: drivers, accepted ones."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for wheel in report.wheels:
+        for binary in wheel.extra.get("audit", {}).get("binaries", []):
+            for link in binary.get("links", []):
+                if link.get("how") in ("driver", "accepted"):
+                    found.setdefault((link["how"], link["name"]), set()).add(wheel.project or "?")
+    if not found:
+        return []
+    lines = ["", "Left to the target machine (no wheel ships these):"]
+    for (how, name), projects in sorted(found.items()):
+        label = "driver library" if how == "driver" else "accepted (system-libraries)"
+        lines.append(f"  {name}: {label}, needed by {', '.join(sorted(projects))}")
+    return lines
+
+
 def render_console(report: Report, *, color: bool = False) -> str:
     counts = report.counts()
     lines = [
@@ -31,6 +48,7 @@ def render_console(report: Report, *, color: bool = False) -> str:
             for module, kind, error, status in wheel.failures():
                 if status == "failed":
                     lines.append(f"    {module}: [{kind}] {_clip(error)}")
+    lines += _driver_lines(report)
     whitelisted = [w for w in report.wheels if w.status == "whitelisted"]
     if whitelisted:
         lines += ["", "Whitelisted (known errors):"]

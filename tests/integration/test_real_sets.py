@@ -263,6 +263,8 @@ def test_optional_backend_with_a_provider_the_extra_cannot_use(
     fragment = _check(tmp_path, folder, wheel)
     (module,) = fragment.modules
     assert (module.status, module.kind) == ("skipped", "optional-dependency")
+    assert module.error is not None
+    assert "the extra 'cffi' (nicbackend~=1.17) is not satisfiable here" in module.error
 
 
 def test_library_a_dependency_installs_into_the_venv_prefix(
