@@ -23,7 +23,8 @@
     nox -s tests                         the test suite
     nox -s lint                          ruff + mypy --strict
 
-One ``probe-<wheel>`` session per wheel (generated below) writes a result fragment;
+One ``probe-<wheel>`` session per wheel (generated below) writes a result fragment (with
+variants configured: one ``probe-<variant>--<wheel>`` session per variant and wheel);
 ``check_native`` requires them all and turns the fragments into the verdict. With
 ``--jobs N`` the probe sessions' checks run ahead of them, N at a time (checker/pipeline.py).
 """
@@ -65,8 +66,25 @@ def _register_probe(ref: WheelRef) -> None:
     )(probe)
 
 
+def _register_variant_probe(variant: str, ref: WheelRef) -> None:
+    def probe(session: nox.Session) -> None:
+        noxglue.probe_variant(session, PLAN, variant, ref)
+
+    probe.__doc__ = f"Variant {variant}: install and import {ref.filename}; write its fragment."
+    nox.session(
+        name=plan.variant_session_name(variant, ref),
+        python=None,
+        venv_backend="none",
+        default=False,
+        allow_parallel=True,
+    )(probe)
+
+
 for _ref in PLAN.wheels:
     _register_probe(_ref)
+for _planned in PLAN.variants:  # [tool.native-check.variants.NAME]: one session per wheel each
+    for _ref in _planned.wheels:
+        _register_variant_probe(_planned.name, _ref)
 
 
 @nox.session(

@@ -70,6 +70,15 @@ def aggregate(
     ctx: RunContext, selected: Sequence[WheelRef], selection: Selection | None = None
 ) -> Report:
     """Judge the selected wheels and write report.json; the caller prints and exits."""
+    report = judge(ctx, selected, selection)
+    write_report_files(report, ctx.settings.report_dir)
+    return report
+
+
+def judge(
+    ctx: RunContext, selected: Sequence[WheelRef], selection: Selection | None = None
+) -> Report:
+    """The report of the selected wheels' fresh fragments against the context's whitelist."""
     whitelist = load_whitelist(ctx.whitelist_path, required=ctx.settings.whitelist is not None)
     fragments = [fresh_fragment(ctx, ref) for ref in selected]
     if selection is None or selection.shard is None:  # a shard cannot tell what is missing
@@ -83,5 +92,4 @@ def aggregate(
         interpreter=str(ctx.interpreter),
         strict_whitelist=ctx.settings.strict_whitelist,
     )
-    write_report_files(report, ctx.settings.report_dir)
     return report

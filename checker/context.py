@@ -30,10 +30,17 @@ class RunContext:
     variant: str
     run_id: str
     locked: LockedSet | None = None  # this variant's and platform's set in packages.lock
+    scope: str = ""
+    """A configured variant's folder below fragments/, venvs/ and sandbox/ ("variants/NAME"):
+    variants check the same wheel side by side. Empty for a single run."""
 
     @property
     def fragments_dir(self) -> Path:
-        return self.settings.report_dir / "fragments"
+        return self.settings.report_dir / "fragments" / self.scope
+
+    @property
+    def venvs_root(self) -> Path:
+        return self.settings.work_dir / "venvs" / self.scope
 
     @property
     def whitelist_path(self) -> Path:
@@ -57,14 +64,17 @@ class RunContext:
         return self.settings.work_dir / "static"
 
     def venv_dir(self, session_id: str, wheel_sha256: str) -> Path:
-        """``venvs/{session}/{key}``, the key a digest of the wheel's bytes and of the folder's
-        listing: other bytes, or other dependencies, never share a path, so the shared bytecode
-        tree (keyed by source path, checked only by mtime and size) cannot mix them up."""
-        seed = f"{wheel_sha256}:{folder_digest(self.packages)}".encode()
-        return self.settings.work_dir / "venvs" / session_id / hashlib.sha256(seed).hexdigest()[:12]
+        """``venvs/{scope}/{session}/{key}``, the key a digest of the wheel's bytes, the folder's
+        listing and the interpreter: other bytes, dependencies or interpreters never share a
+        path, so the shared bytecode tree (keyed by source path, checked only by mtime and
+        size) cannot mix them up."""
+        seed = (
+            f"{wheel_sha256}:{folder_digest(self.packages)}:{self.interpreter}:{self.info.version}"
+        ).encode()
+        return self.venvs_root / session_id / hashlib.sha256(seed).hexdigest()[:12]
 
     def sandbox_dir(self, session_id: str) -> Path:
-        return self.settings.work_dir / "sandbox" / session_id
+        return self.settings.work_dir / "sandbox" / self.scope / session_id
 
     def fingerprint(self, wheel: str, wheel_sha256: str) -> Fingerprint:
         """Everything a wheel's result depends on (see fragment.Fingerprint)."""

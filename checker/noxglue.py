@@ -11,13 +11,14 @@ import logging
 import os
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, NoReturn, TypeVar
 
 import nox
 
 from checker import upkeep
-from checker.aggregate import aggregate
+from checker.aggregate import aggregate, judge
 from checker.audit_job import folder_of, run_audit
 from checker.context import RunContext, lock_path, make_context
 from checker.discover import WheelRef
@@ -26,15 +27,27 @@ from checker.fragment import Fragment
 from checker.lock import LOCK_FILE, Lock, LockedSet, read_lock, write_lock
 from checker.pin import LOCK_PLATFORMS, fetch_pinned, pin_folder, pin_platform
 from checker.pipeline import Pipeline
-from checker.plan import Plan, ensure_run_id, probe_session_name, quiet_library_logs
+from checker.plan import (
+    Plan,
+    ensure_run_id,
+    probe_session_name,
+    quiet_library_logs,
+    variant_session_name,
+)
 from checker.probe_job import run_probe_session
-from checker.reports.console import render_console
-from checker.reports.outputs import github_output, on_github_actions
+from checker.reports.console import render_console, render_run_console
+from checker.reports.outputs import (
+    github_output,
+    github_run_output,
+    on_github_actions,
+    write_run_files,
+)
 from checker.reports.progress import Progress, color_enabled
-from checker.selection import parse_posargs, selected_wheels
+from checker.selection import Selection, parse_posargs, selected_pairs, selected_wheels
 from checker.settings import Settings, load_settings
+from checker.sharing import forget_other_runs
 from checker.venvs import prune_venvs
-from checker.verdict import Report, judge_wheel
+from checker.verdict import Report, combine_reports, judge_wheel
 from checker.whitelist import default_whitelist_path, load_whitelist
 
 log = logging.getLogger(__name__)
@@ -134,8 +147,123 @@ def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
         session.skip(skipped)
 
 
+# --- variants ([tool.native-check.variants.NAME]) -------------------------------------------
+
+_VARIANT_CONTEXTS: dict[tuple[str, str], RunContext] = {}
+_VARIANT_PIPELINES: dict[str, Pipeline[tuple[str, WheelRef], Fragment]] = {}
+
+
+def _variant_context(plan: Plan, name: str, settings: Settings, run_id: str) -> RunContext:
+    """The run context of one variant: its interpreter, folder, whitelist and scope."""
+    key = (name, run_id)
+    if key not in _VARIANT_CONTEXTS:
+        variant = plan.variant(name).variant
+        own = replace(
+            settings,
+            packages=variant.packages,
+            variant=variant.name,
+            whitelist=variant.whitelist or settings.whitelist,
+        )
+        ctx = make_context(own, str(variant.python), run_id)
+        _VARIANT_CONTEXTS[key] = replace(ctx, scope=f"variants/{variant.name}")
+    return _VARIANT_CONTEXTS[key]
+
+
+def _variant_pairs(
+    plan: Plan, session: nox.Session, settings: Settings
+) -> tuple[Selection, list[tuple[str, WheelRef]]]:
+    selection = parse_posargs(session.posargs, settings.shard)
+    folders = [(v.name, v.wheels) for v in plan.variants]
+    return selection, selected_pairs(folders, selection)
+
+
+def _upcoming_pairs(session: nox.Session, plan: Plan) -> list[tuple[str, WheelRef]]:
+    """The variant probe sessions nox will run after this one (see _upcoming_probes)."""
+    queue = getattr(getattr(getattr(session, "_runner", None), "manifest", None), "_queue", None)
+    if not isinstance(queue, list):
+        return []
+    by_name = {
+        variant_session_name(v.name, ref): (v.name, ref) for v in plan.variants for ref in v.wheels
+    }
+    return [by_name[n] for n in (getattr(r, "name", None) for r in queue) if n in by_name]
+
+
+def probe_variant(session: nox.Session, plan: Plan, name: str, ref: WheelRef) -> None:
+    """Session body of probe-<variant>--<wheel>: one variant's check of one wheel, shared
+    with the other variants of the run that have the same check key."""
+
+    def body() -> str | None:
+        quiet_library_logs(os.environ)
+        settings = load_settings(plan.project_dir, os.environ)
+        selection, pairs = _variant_pairs(plan, session, settings)
+        if (name, ref) not in pairs:
+            return "not selected" + (" (another shard)" if selection.shard else "")
+        run_id = ensure_run_id(os.environ)
+        ctx = _variant_context(plan, name, settings, run_id)
+
+        def work(pair: tuple[str, WheelRef]) -> Fragment:
+            own = _variant_context(plan, pair[0], settings, run_id)
+            return run_probe_session(own, pair[1], plan.variant(pair[0]).wheels, share=True)
+
+        jobs = selection.jobs or settings.jobs
+        chosen = set(pairs)
+        upcoming = [p for p in _upcoming_pairs(session, plan) if p in chosen] if jobs > 1 else []
+        pipeline = _VARIANT_PIPELINES.get(run_id)
+        if pipeline is None and upcoming:
+            pipeline = _VARIANT_PIPELINES[run_id] = Pipeline(work, jobs)
+        fragment = pipeline.result((name, ref), upcoming) if pipeline else work((name, ref))
+        progress = Progress(sys.stdout)
+        index = pairs.index((name, ref)) + 1
+        if index == 1:
+            progress.start(len(pairs))
+        whitelist = load_whitelist(ctx.whitelist_path, required=ctx.settings.whitelist is not None)
+        status = judge_wheel(fragment, whitelist).status
+        note = ""
+        if "shared_from" in fragment.extra:
+            note = f"  (shared: checked for {fragment.extra['shared_from']})"
+        elif "reused_from" in fragment.extra:
+            note = "  (unchanged: earlier result)"
+        seconds = 0.0 if note else fragment.duration
+        progress.wheel_done(index, len(pairs), f"{name}: {ref.filename}{note}", status, seconds)
+        return None
+
+    skipped = _guard(session, body)
+    if skipped:
+        session.skip(skipped)
+
+
+def _check_variants(session: nox.Session, plan: Plan) -> int:
+    """check_native with variants: each variant judged against its whitelist, one report."""
+    quiet_library_logs(os.environ)
+    settings = load_settings(plan.project_dir, os.environ)
+    selection, pairs = _variant_pairs(plan, session, settings)
+    run_id = ensure_run_id(os.environ)
+    reports = []
+    for planned in plan.variants:
+        refs = [ref for name, ref in pairs if name == planned.name]
+        if not refs:
+            continue
+        ctx = _variant_context(plan, planned.name, settings, run_id)
+        reports.append(judge(ctx, refs, selection))
+        prune_venvs(ctx, [ref.session_id for ref in planned.wheels])
+        if not settings.aggregate_only:
+            forget_other_runs(ctx)
+    run = combine_reports(reports)
+    write_run_files(run, settings.report_dir)
+    if on_github_actions(os.environ):
+        print(github_run_output(run, os.environ))
+    print(render_run_console(run, color=color_enabled(sys.stdout)))
+    session.log(f"reports: {settings.report_dir} (report.json, junit.xml, report.html)")
+    return run.exit_code
+
+
 def check_native(session: nox.Session, plan: Plan) -> None:
     """Session body of check_native: aggregate the fragments, report, set the exit code."""
+
+    if plan.variants:
+        if _guard(session, lambda: _check_variants(session, plan)) != EXIT_OK:
+            session.error("some wheels failed (see the summary above)")
+        return
 
     def body() -> int:
         settings, ctx = _context(session, plan)

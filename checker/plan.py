@@ -20,6 +20,7 @@ from checker.interpreter import query_interpreter, resolve_interpreter
 from checker.lock import lock_variants, read_lock
 from checker.platforms import default_variant, platform_key
 from checker.settings import Settings, load_settings
+from checker.variants import Variant, load_variants
 
 log = logging.getLogger(__name__)
 
@@ -27,20 +28,43 @@ RUN_ID_VARIABLE = "NATIVE_CHECK_RUN_ID"
 
 
 @dataclass(frozen=True)
+class PlannedVariant:
+    """A configured variant and the wheels of its packages folder."""
+
+    variant: Variant
+    wheels: tuple[WheelRef, ...]
+
+    @property
+    def name(self) -> str:
+        return self.variant.name
+
+
+@dataclass(frozen=True)
 class Plan:
     project_dir: Path
-    wheels: tuple[WheelRef, ...]
+    wheels: tuple[WheelRef, ...]  # a single run's (empty with variants)
     error: CheckerError | None
     fetch_first: bool = False  # the wheels come from packages.lock and are fetched first
     aggregate_only: bool = False  # check_native judges collected fragments, no probe sessions
+    variants: tuple[PlannedVariant, ...] = ()  # configured variants (see checker.variants)
 
     @property
     def probe_sessions(self) -> list[str]:
+        if self.variants:
+            return [variant_session_name(v.name, ref) for v in self.variants for ref in v.wheels]
         return [probe_session_name(ref) for ref in self.wheels]
+
+    def variant(self, name: str) -> PlannedVariant:
+        return next(v for v in self.variants if v.name == name)
 
 
 def probe_session_name(ref: WheelRef) -> str:
     return f"probe-{ref.session_id}"
+
+
+def variant_session_name(variant: str, ref: WheelRef) -> str:
+    """``probe-{variant}--{wheel}``: readable, and unique across variants and wheels."""
+    return f"probe-{variant.lower()}--{ref.session_id}"
 
 
 def forced_python(argv: Sequence[str]) -> str | None:
@@ -79,6 +103,12 @@ def load_plan(project_dir: Path, environ: Mapping[str, str], argv: Sequence[str]
     quiet_library_logs(environ)
     try:
         settings = load_settings(project_dir, environ)
+        variants = load_variants(project_dir, environ)
+        if variants:
+            planned = tuple(PlannedVariant(v, tuple(discover(v.packages))) for v in variants)
+            return Plan(
+                project_dir, (), None, aggregate_only=settings.aggregate_only, variants=planned
+            )
         interpreter = resolve_interpreter(forced_python(argv))
         folder = packages_folder(settings, interpreter)
         # No wheels yet (a fresh clone, or an empty folder left by a failed fetch): the set

@@ -35,6 +35,7 @@ from checker.lock import check_against_lock
 from checker.modules import ModulePlan, plan_modules
 from checker.platforms import describe_tags, supported_tags
 from checker.runner import ProbeOptions, Sandbox, run_probe
+from checker.sharing import shared_check
 from checker.static_facts import static_facts
 from checker.surroundings import surroundings
 from checker.venvs import discard_venvs
@@ -269,10 +270,19 @@ def reusable_fragment(ctx: RunContext, ref: WheelRef, sha256: str) -> Fragment |
     return replace(old, run_id=ctx.run_id, extra={**old.extra, "reused_from": origin})
 
 
-def run_probe_session(ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef]) -> Fragment:
+def run_probe_session(
+    ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef], *, share: bool = False
+) -> Fragment:
     """What a probe-<wheel> session does: check the wheel (or reuse its unchanged result)
-    and write its fragment for this run."""
+    and write its fragment for this run. ``share``: take the result another variant of this
+    run got for the same check key, and offer this one (see checker.sharing)."""
     digest = sha256_file(ref.path, ctx.hash_memo)
-    fragment = reusable_fragment(ctx, ref, digest[0]) or check_wheel(ctx, ref, refs, digest)
+    fragment = reusable_fragment(ctx, ref, digest[0])
+    if fragment is None:
+
+        def check() -> Fragment:
+            return check_wheel(ctx, ref, refs, digest)
+
+        fragment = shared_check(ctx, ref, digest[0], refs, check) if share else check()
     write_fragment(ctx.fragments_dir, fragment)
     return fragment

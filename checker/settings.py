@@ -204,7 +204,7 @@ def _read_table(path_text: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
     table = data.get("tool", {}).get("native-check", {})
     if not isinstance(table, dict):
         raise InputFileError(f"{path}: [tool.native-check] must be a table")
-    known = {spec[1] for spec in _SPECS.values()}
+    known = {spec[1] for spec in _SPECS.values()} | {"variants"}  # see checker.variants
     unknown = sorted(set(table) - known)
     if unknown:
         raise InputFileError(

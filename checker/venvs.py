@@ -40,7 +40,7 @@ def prune_venvs(ctx: RunContext, session_ids: Iterable[str]) -> list[str]:
     """Remove the venvs and bytecode of wheels whose session is not in ``session_ids``
     (wheels gone from the folder); returns the session ids removed."""
     keep = set(session_ids)
-    root = ctx.settings.work_dir / "venvs"
+    root = ctx.venvs_root
     gone = {p.name for p in _children(root)} | {
         p.name for p in _children(mirror(ctx.pycache_dir, root))
     }

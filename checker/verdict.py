@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from checker.errors import EXIT_FINDINGS, EXIT_OK
@@ -176,3 +176,61 @@ def build_report(
         unused_whitelist=tuple(unused),
         snippet=snippet(new),
     )
+
+
+def used_entries(report: Report) -> set[Entry]:
+    """The whitelist entries that matched a failure of the report."""
+    used = {m.whitelist for w in report.wheels for m in w.modules if m.whitelist}
+    used |= {f.whitelist for w in report.wheels for f in w.findings if f.whitelist}
+    return used
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """The verdict of a run over several variants: each judged against its own whitelist,
+    stale entries across them, one exit code for the whole."""
+
+    platform: str
+    variants: tuple[Report, ...]
+
+    @property
+    def exit_code(self) -> int:
+        return max((r.exit_code for r in self.variants), default=EXIT_OK)
+
+    def counts(self) -> dict[str, int]:
+        total = {"passed": 0, "failed": 0, "whitelisted": 0}
+        for report in self.variants:
+            for status, count in report.counts().items():
+                total[status] += count
+        return total
+
+    @property
+    def wheel_count(self) -> int:
+        return sum(len(r.wheels) for r in self.variants)
+
+    @property
+    def unused_whitelist(self) -> tuple[tuple[str | None, Entry], ...]:
+        """(whitelist file, entry) stale in the whole run, each once."""
+        found = {(r.whitelist_path, e): None for r in self.variants for e in r.unused_whitelist}
+        return tuple(found)
+
+
+def combine_reports(reports: Sequence[Report]) -> RunReport:
+    """One run of several variants. An entry is stale only when no variant of the run whose
+    whitelist is the entry's file used it (among the variants whose wheels its key matched):
+    a variant's own view keeps only those, so strict mode and prune never act on an entry
+    another variant needs."""
+    used: dict[str | None, set[Entry]] = {}
+    for report in reports:
+        used.setdefault(report.whitelist_path, set()).update(used_entries(report))
+    kept = [
+        replace(
+            report,
+            unused_whitelist=tuple(
+                e for e in report.unused_whitelist if e not in used[report.whitelist_path]
+            ),
+        )
+        for report in reports
+    ]
+    platforms = sorted({r.platform for r in reports})
+    return RunReport(platform=", ".join(platforms), variants=tuple(kept))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from checker.reports.progress import colorize
-from checker.verdict import Report
+from checker.verdict import Report, RunReport
 
 _WIDTH = 180
 
@@ -66,4 +66,27 @@ def render_console(report: Report, *, color: bool = False) -> str:
         lines += ["  " + line for line in json.dumps(report.snippet, indent=2).splitlines()]
     verdict = "FAILED" if report.exit_code else "OK"
     lines += ["", f"Result: {colorize(verdict, 'failed' if report.exit_code else 'passed', color)}"]
+    return "\n".join(lines)
+
+
+def render_run_console(run: RunReport, *, color: bool = False) -> str:
+    """A run over variants: each variant's summary as in a single run, then the whole."""
+    lines: list[str] = []
+    for report in run.variants:
+        section = render_console(report, color=color).splitlines()
+        lines += [f"=== variant {report.variant} ===", *section[:-1]]  # its Result comes last
+    counts = run.counts()
+    shared = sum(1 for r in run.variants for w in r.wheels if "shared_from" in w.extra)
+    lines += [
+        f"=== {len(run.variants)} variant(s) on {run.platform}: {run.wheel_count} wheel "
+        f"check(s), {shared} shared with another variant ===",
+        f"  passed {counts['passed']}, whitelisted {counts['whitelisted']}, "
+        f"failed {counts['failed']}",
+    ]
+    for report in run.variants:
+        state = "FAILED" if report.exit_code else "OK"
+        status = "failed" if report.exit_code else "passed"
+        lines.append(f"  {report.variant}: {colorize(state, status, color)}")
+    verdict = "FAILED" if run.exit_code else "OK"
+    lines += ["", f"Result: {colorize(verdict, 'failed' if run.exit_code else 'passed', color)}"]
     return "\n".join(lines)

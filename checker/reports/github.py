@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 
-from checker.verdict import Report, WheelVerdict
+from checker.verdict import Report, RunReport, WheelVerdict
 
 _REASON_WIDTH = 300
 
@@ -160,3 +160,50 @@ def step_summary(report: Report) -> str:
         lines += ["", "### Whitelist snippet", "", "To accept these failures as known, add:", ""]
         lines += _fenced(json.dumps(report.snippet, indent=2), "json")
     return "\n".join(lines) + "\n"
+
+
+def run_step_summary(run: RunReport) -> str:
+    """Markdown for ``$GITHUB_STEP_SUMMARY`` of a run over variants: the whole, then each."""
+    counts = run.counts()
+    verdict = "FAILED" if run.exit_code else "OK"
+    lines = [
+        f"## native-import-checker: {verdict} ({len(run.variants)} variants)",
+        "",
+        "| variant | wheels | passed | whitelisted | failed | result |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for report in run.variants:
+        c = report.counts()
+        state = "FAILED" if report.exit_code else "OK"
+        lines.append(
+            f"| {_code(report.variant)} | {len(report.wheels)} | {c['passed']} "
+            f"| {c['whitelisted']} | {c['failed']} | {state} |"
+        )
+    lines.append(
+        f"| **all** | {run.wheel_count} | {counts['passed']} | {counts['whitelisted']} "
+        f"| {counts['failed']} | {verdict} |"
+    )
+    body = [
+        step_summary(r).replace("## native-import-checker:", f"### {r.variant}:", 1)
+        for r in run.variants
+    ]
+    return "\n".join(lines) + "\n\n" + "\n".join(body)
+
+
+def run_annotations(run: RunReport) -> list[str]:
+    """Annotations of every variant, titled with the variant."""
+    lines = []
+    for report in run.variants:
+        for line in github_annotations(report):
+            lines.append(
+                line.replace("title=", f"title={escape_property(report.variant + ': ')}", 1)
+            )
+    return lines
+
+
+def run_groups(run: RunReport) -> str:
+    """The log groups of every variant, each group named with its variant."""
+    return "".join(
+        github_groups(r).replace("::group::", f"::group::{escape_data(r.variant)}: ")
+        for r in run.variants
+    )

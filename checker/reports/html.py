@@ -178,9 +178,13 @@ def _wheel(verdict: WheelVerdict) -> str:
 
 
 def _controls(report: Report) -> str:
-    counts = report.counts()
+    return controls(len(report.wheels), report.counts())
+
+
+def controls(total: int, counts: dict[str, int]) -> str:
+    """The filter buttons (by status) and the search box."""
     buttons = [f'<button type="button" data-filter="all" aria-pressed="true">all '
-               f"({len(report.wheels)})</button>"]  # fmt: skip
+               f"({total})</button>"]  # fmt: skip
     buttons += [
         f'<button type="button" data-filter="{status}" aria-pressed="false">'
         f"{status} ({counts[status]})</button>"
@@ -219,34 +223,54 @@ def render_html(report: Report) -> str:
     """The whole report as one HTML document that needs nothing but a browser."""
     counts = report.counts()
     verdict = "FAILED" if report.exit_code else "OK"
-    csp = (
-        f"default-src 'none'; style-src {_csp_hash(_CSS)}; script-src {_csp_hash(_JS)}; "
-        "base-uri 'none'; form-action 'none'"
-    )
     title = f"native-import-checker: {verdict} ({report.platform}, {report.variant})"
     summary = (
         f"{len(report.wheels)} wheel(s): {counts['passed']} passed, "
         f"{counts['whitelisted']} whitelisted, {counts['failed']} failed"
     )
     meta = f"{report.platform}, {report.variant}, Python {report.python} ({report.interpreter})"
-    head = (
-        '<tr><th>wheel</th><th>status</th><th class="num">ok</th>'
-        '<th class="num">failed</th><th class="num">whitelisted</th>'
-        '<th class="num">skipped</th><th class="num">time</th><th>failures</th></tr>'
-    )
     body = "".join(_wheel(w) for w in report.wheels)
+    content = (
+        f'<p class="meta">{escape(meta)}<br>{escape(summary)}</p>\n'
+        f"{_controls(report)}\n"
+        f"<table><thead>{WHEEL_HEAD}</thead>{body}</table>"
+        '<p id="empty" class="empty" hidden>No wheel matches the filter.</p>\n'
+        f"{_extras(report)}\n"
+    )
+    return page(title, verdict, bool(report.exit_code), content)
+
+
+WHEEL_HEAD = (
+    '<tr><th>wheel</th><th>status</th><th class="num">ok</th>'
+    '<th class="num">failed</th><th class="num">whitelisted</th>'
+    '<th class="num">skipped</th><th class="num">time</th><th>failures</th></tr>'
+)
+
+
+def wheel_rows(report: Report) -> str:
+    """The ``<tbody>`` of each wheel of the report (row and expandable detail)."""
+    return "".join(_wheel(w) for w in report.wheels)
+
+
+def extras(report: Report) -> str:
+    """Stale whitelist entries and the snippet of the report."""
+    return _extras(report)
+
+
+def page(title: str, verdict: str, failed: bool, content: str) -> str:
+    """The document around ``content``: CSP, style, heading and the filter script."""
+    csp = (
+        f"default-src 'none'; style-src {_csp_hash(_CSS)}; script-src {_csp_hash(_JS)}; "
+        "base-uri 'none'; form-action 'none'"
+    )
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{escape(csp)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>\n"
-        f'<h1>native-import-checker: <span class="s-{"failed" if report.exit_code else "passed"}">'
+        f'<h1>native-import-checker: <span class="s-{"failed" if failed else "passed"}">'
         f"{verdict}</span></h1>"
-        f'<p class="meta">{escape(meta)}<br>{escape(summary)}</p>\n'
-        f"{_controls(report)}\n"
-        f"<table><thead>{head}</thead>{body}</table>"
-        '<p id="empty" class="empty" hidden>No wheel matches the filter.</p>\n'
-        f"{_extras(report)}\n"
+        f"{content}"
         f"<script>{_JS}</script>\n</body></html>\n"
     )

@@ -7,7 +7,14 @@ from typing import Any
 
 from checker import __version__
 from checker.atomic import write_json_atomic
-from checker.verdict import SCHEMA_VERSION, CheckedFinding, CheckedModule, Report, WheelVerdict
+from checker.verdict import (
+    SCHEMA_VERSION,
+    CheckedFinding,
+    CheckedModule,
+    Report,
+    RunReport,
+    WheelVerdict,
+)
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "report.schema.json"
 
@@ -60,10 +67,13 @@ def _wheel(verdict: WheelVerdict) -> dict[str, Any]:
     }
 
 
-def report_to_json(report: Report) -> dict[str, Any]:
+def report_to_json(report: Report, *, variant_only: bool = False) -> dict[str, Any]:
+    """The report of one variant; ``variant_only``: as an item of a run's ``variants``."""
+    head = (
+        {} if variant_only else {"schema_version": SCHEMA_VERSION, "checker_version": __version__}
+    )
     return {
-        "schema_version": SCHEMA_VERSION,
-        "checker_version": __version__,
+        **head,
         "platform": report.platform,
         "variant": report.variant,
         "python": report.python,
@@ -80,3 +90,26 @@ def report_to_json(report: Report) -> dict[str, Any]:
 def write_json_report(report: Report, folder: Path) -> Path:
     """Write ``report.json`` atomically into ``folder``."""
     return write_json_atomic(folder / "report.json", report_to_json(report))
+
+
+def run_report_to_json(run: RunReport) -> dict[str, Any]:
+    """A run over several variants: each variant's report, the whole's summary and exit code,
+    and the whitelist entries stale across all of them."""
+    shared = sum(1 for r in run.variants for w in r.wheels if "shared_from" in w.extra)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "checker_version": __version__,
+        "platform": run.platform,
+        "exit_code": run.exit_code,
+        "summary": {**run.counts(), "total": run.wheel_count, "shared": shared},
+        "variants": [report_to_json(r, variant_only=True) for r in run.variants],
+        "unused_whitelist": [
+            {**(_entry(entry) or {}), "whitelist_path": path}
+            for path, entry in run.unused_whitelist
+        ],
+    }
+
+
+def write_run_json(run: RunReport, folder: Path) -> Path:
+    """Write ``report.json`` of a run over variants atomically into ``folder``."""
+    return write_json_atomic(folder / "report.json", run_report_to_json(run))

@@ -18,7 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from checker.verdict import CheckedFinding, CheckedModule, Report, WheelVerdict
+from checker.verdict import CheckedFinding, CheckedModule, Report, RunReport, WheelVerdict
 
 _MESSAGE_WIDTH = 200
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -142,6 +142,39 @@ def render_junit(report: Report) -> str:
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("time", _seconds(sum(w.duration for w in report.wheels)))
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def render_run_junit(run: RunReport) -> str:
+    """A run over variants: one testsuite per variant, a testcase per wheel's module and stage
+    (classname: the wheel), so CI test tabs group the results by variant."""
+    root = ET.Element("testsuites", {"name": "native-import-checker"})
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for report in run.variants:
+        suite = ET.SubElement(root, "testsuite", {"name": _xml_safe(report.variant)})
+        outcomes: list[str] = []
+        for verdict in report.wheels:
+            outcomes += [_module_case(suite, verdict.wheel, item) for item in verdict.modules]
+            stages: dict[str, list[CheckedFinding]] = {}
+            for item in verdict.findings:
+                stages.setdefault(_stage_name(item), []).append(item)
+            outcomes += [
+                _stage_case(suite, verdict.wheel, name, items) for name, items in stages.items()
+            ]
+        counts = {
+            "tests": len(outcomes),
+            "failures": outcomes.count("failure"),
+            "errors": 0,
+            "skipped": outcomes.count("skipped"),
+        }
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+        suite.set("time", _seconds(sum(w.duration for w in report.wheels)))
+    for key, value in totals.items():
+        root.set(key, str(value))
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
