@@ -389,17 +389,24 @@ def whitelist(session: nox.Session, plan: Plan) -> None:
             session.log("every whitelist file is valid")
             return
         report = upkeep.read_report(settings.report_dir / "report.json")
-        path = settings.whitelist or default_whitelist_path(
-            settings.project_dir, report.variant, report.platform
-        )
-        if action == "update":
-            changes = upkeep.update(path, report)
-        else:
-            changes = upkeep.prune(path, report.unused)
-        for change in changes:
-            session.log(f"{path}: {change}")
-        if not changes:
-            session.log(f"{path}: nothing to {action}")
+        # Each variant's whitelist file; several variants may share one (whitelists/{platform}).
+        files: dict[Path, list[upkeep.LastVariant]] = {}
+        for item in report.variants:
+            path = settings.whitelist or default_whitelist_path(
+                settings.project_dir, item.variant, item.platform
+            )
+            path = Path(item.whitelist_path) if item.whitelist_path else path
+            files.setdefault(path, []).append(item)
+        for path, items in files.items():
+            if action == "update":
+                changes = [c for item in items for c in upkeep.update(path, item.snippet)]
+            else:  # stale in the whole run: no variant whose whitelist this is used them
+                stale = [e for where, e in report.unused if where is None or Path(where) == path]
+                changes = upkeep.prune(path, stale)
+            for change in changes:
+                session.log(f"{path}: {change}")
+            if not changes:
+                session.log(f"{path}: nothing to {action}")
 
     _guard(session, body)
 

@@ -24,25 +24,57 @@ Data = dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
-class LastReport:
-    """What upkeep needs from report.json."""
+class LastVariant:
+    """One variant of the last report: where its whitelist is and its new failures."""
 
     variant: str
     platform: str
+    whitelist_path: str | None
     snippet: Snippet
-    unused: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class LastReport:
+    """What upkeep needs from report.json (a single run's, or a run's over variants)."""
+
+    variants: tuple[LastVariant, ...]
+    unused: tuple[tuple[str | None, Entry], ...]
+    """Stale entries with their whitelist file (across every variant of a run)."""
+
+    @property
+    def variant(self) -> str:
+        return self.variants[0].variant
+
+    @property
+    def platform(self) -> str:
+        return self.variants[0].platform
+
+
+def _entry(data: dict[str, Any]) -> Entry:
+    return Entry(data["wheel_key"], data["module"], data["pattern"])
+
+
+def _last_variant(data: dict[str, Any]) -> LastVariant:
+    return LastVariant(
+        variant=str(data["variant"]),
+        platform=str(data["platform"]),
+        whitelist_path=data.get("whitelist_path"),
+        snippet=dict(data["whitelist_snippet"]),
+    )
 
 
 def read_report(path: Path) -> LastReport:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if "variants" in data:
+            return LastReport(
+                variants=tuple(_last_variant(item) for item in data["variants"]),
+                unused=tuple((e["whitelist_path"], _entry(e)) for e in data["unused_whitelist"]),
+            )
+        single = _last_variant(data)
         return LastReport(
-            variant=str(data["variant"]),
-            platform=str(data["platform"]),
-            snippet=dict(data["whitelist_snippet"]),
-            unused=tuple(
-                Entry(e["wheel_key"], e["module"], e["pattern"]) for e in data["unused_whitelist"]
-            ),
+            variants=(single,),
+            unused=tuple((single.whitelist_path, _entry(e)) for e in data["unused_whitelist"]),
         )
     except FileNotFoundError:
         raise InputFileError(f"{path}: no report yet: run `nox -s check_native` first") from None
@@ -63,13 +95,13 @@ def dumps_whitelist(data: Data) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def update(path: Path, report: LastReport) -> list[str]:
-    """Add the report's snippet (the failures not yet whitelisted) to ``path``."""
+def update(path: Path, snippet: Snippet) -> list[str]:
+    """Add a report's snippet (the failures not yet whitelisted) to ``path``."""
     data = _load(path)
     changes = []
     pairs = [
         (wheel_key, module, pattern)
-        for wheel_key, modules in sorted(report.snippet.items())
+        for wheel_key, modules in sorted(snippet.items())
         for module, value in sorted(modules.items())
         for pattern in ([value] if isinstance(value, str) else value)
     ]

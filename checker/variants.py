@@ -84,7 +84,8 @@ def _tables(project_dir: Path, environ: Mapping[str, str]) -> tuple[Path, str, d
 def _path(base: Path, value: Any, where: str, key: str) -> Path:
     if not isinstance(value, str) or not value.strip():
         raise InputFileError(f"{where}: {key} must be a non-empty string, not {value!r}")
-    return (base / Path(value.strip()).expanduser()).absolute()
+    # normpath, not resolve: an interpreter reached through a link keeps its own folder.
+    return Path(os.path.normpath((base / Path(value.strip()).expanduser()).absolute()))
 
 
 def _variant(path: Path, prefix: str, name: str, table: Any) -> Variant:

@@ -31,7 +31,13 @@ class NoxRun:
         return self.stdout + self.stderr
 
 
-def nox_run(tmp: Path, packages: Path, *args: str, env: Mapping[str, str] | None = None) -> NoxRun:
+def nox_run(
+    tmp: Path,
+    packages: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    noxfile: Path = ROOT / "noxfile.py",
+) -> NoxRun:
     """nox with the packages folder, report, work and env dirs set, and report.json read."""
     report_dir = tmp / "report"
     environ = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN)}
@@ -44,7 +50,7 @@ def nox_run(tmp: Path, packages: Path, *args: str, env: Mapping[str, str] | None
             **(env or {}),
         }
     )
-    command = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py")]
+    command = [sys.executable, "-m", "nox", "-f", str(noxfile)]
     command += ["--envdir", str(tmp / "nox-envs"), *args]
     start = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True, env=environ, check=False)
