@@ -126,6 +126,12 @@ def whitelist(session: nox.Session) -> None:
 
 
 @nox.session(python=None, venv_backend="none", default=False)
+def matrix(session: nox.Session) -> None:
+    """Print the CI matrix (platforms x variants x shards) as JSON: `-- --shards 2`."""
+    noxglue.matrix(session, PLAN)
+
+
+@nox.session(python=None, venv_backend="none", default=False)
 def bench(session: nox.Session) -> None:
     """Benchmark: the original method vs check_native, cold and warm, and the import-only floor.
 

@@ -17,7 +17,7 @@ from typing import Callable, NoReturn, TypeVar
 
 import nox
 
-from checker import upkeep
+from checker import ci_matrix, upkeep
 from checker.aggregate import aggregate, judge
 from checker.audit_job import folder_of, run_audit
 from checker.context import RunContext, lock_path, make_context
@@ -301,6 +301,12 @@ def _show(session: nox.Session, report: Report, settings: Settings) -> int:
     print(render_console(report, color=color_enabled(sys.stdout)))
     session.log(f"reports: {settings.report_dir} (report.json, junit.xml, report.html)")
     return report.exit_code
+
+
+def matrix(session: nox.Session, plan: Plan) -> None:
+    """Session body of matrix: the CI matrix JSON on stdout (nox logs to stderr)."""
+    text = _guard(session, lambda: ci_matrix.main(session.posargs, plan.project_dir, os.environ))
+    print(text)
 
 
 def _pip(session: nox.Session) -> list[str]:

@@ -8,15 +8,19 @@ tables in the TOML file that ``NATIVE_CHECK_VARIANTS`` names (which then wins)::
     packages = "../python-3.12.10-h5ad/pydist/linux-x64/packages"   # optional
     whitelist = "whitelists/linux-x64.json"                          # optional
 
-Paths are relative to the file's folder. ``packages`` defaults to ``../packages`` beside the
-interpreter's folder, as for a single run; ``whitelist`` to the usual lookup with the variant's
-name. Without variants nothing changes: one run of one interpreter, as before.
+Paths are relative to the file's folder; ``{platform}`` in them is the platform key
+(``NATIVE_CHECK_PLATFORM``, else this machine's: ``linux-x64``, ``windows-x64``, ...), so one
+table serves a layout with a folder per platform (``pydist/{platform}/bin/python3``).
+``packages`` defaults to ``../packages`` beside the interpreter's folder, as for a single run;
+``whitelist`` to the usual lookup with the variant's name. Without variants nothing changes:
+one run of one interpreter, as before.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import platform as py_platform
 import re
 import sys
 from collections.abc import Mapping
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InputFileError, SetupError
+from checker.platforms import platform_key
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -81,14 +86,15 @@ def _tables(project_dir: Path, environ: Mapping[str, str]) -> tuple[Path, str, d
     return path, prefix, tables
 
 
-def _path(base: Path, value: Any, where: str, key: str) -> Path:
+def _path(base: Path, value: Any, where: str, key: str, platform: str) -> Path:
     if not isinstance(value, str) or not value.strip():
         raise InputFileError(f"{where}: {key} must be a non-empty string, not {value!r}")
+    value = value.replace("{platform}", platform)
     # normpath, not resolve: an interpreter reached through a link keeps its own folder.
     return Path(os.path.normpath((base / Path(value.strip()).expanduser()).absolute()))
 
 
-def _variant(path: Path, prefix: str, name: str, table: Any) -> Variant:
+def _variant(path: Path, prefix: str, name: str, table: Any, platform: str) -> Variant:
     where = f"{path} [{prefix}.{name}]"
     if not _NAME.match(name):
         raise InputFileError(
@@ -104,17 +110,19 @@ def _variant(path: Path, prefix: str, name: str, table: Any) -> Variant:
     if "python" not in table:
         raise InputFileError(f"{where}: python = '<the variant's interpreter>' is required")
     base = path.parent
-    python = _path(base, table["python"], where, "python")
+    python = _path(base, table["python"], where, "python", platform)
     if not python.is_file() or not os.access(python, os.X_OK):
         raise SetupError(f"{where}: interpreter {str(python)!r} does not exist or cannot run")
     if "packages" in table:
-        packages = _path(base, table["packages"], where, "packages")
+        packages = _path(base, table["packages"], where, "packages", platform)
     else:
         packages = python.parent.parent / "packages"
     if not packages.is_dir():
         raise SetupError(f"{where}: packages folder {str(packages)!r} does not exist")
     whitelist = (
-        _path(base, table["whitelist"], where, "whitelist") if "whitelist" in table else None
+        _path(base, table["whitelist"], where, "whitelist", platform)
+        if "whitelist" in table
+        else None
     )
     if whitelist is not None and not whitelist.is_file():
         raise SetupError(f"{where}: whitelist {str(whitelist)!r} does not exist")
@@ -127,7 +135,10 @@ def load_variants(project_dir: Path, environ: Mapping[str, str]) -> tuple[Varian
     A problem is an InputFileError or SetupError naming the file and the table.
     """
     path, prefix, tables = _tables(project_dir.absolute(), environ)
-    variants = [_variant(path, prefix, str(name), table) for name, table in tables.items()]
+    platform = environ.get("NATIVE_CHECK_PLATFORM", "").strip() or this_platform()
+    variants = [
+        _variant(path, prefix, str(name), table, platform) for name, table in tables.items()
+    ]
     seen: dict[str, str] = {}
     for variant in variants:
         key = variant.name.lower()
@@ -138,3 +149,15 @@ def load_variants(project_dir: Path, environ: Mapping[str, str]) -> tuple[Varian
             )
         seen[key] = variant.name
     return tuple(variants)
+
+
+def this_platform() -> str:
+    """The platform key of the machine running the checker."""
+    return platform_key(sys.platform, py_platform.machine())
+
+
+def configured_names(project_dir: Path, environ: Mapping[str, str]) -> list[str]:
+    """The names of the configured variants, without checking their interpreters and folders
+    (which exist only on their own platform's machines): for planning a CI matrix."""
+    _file, _prefix, tables = _tables(project_dir.absolute(), environ)
+    return [str(name) for name in tables]

@@ -116,3 +116,14 @@ def test_variant_selection_by_name_or_glob_without_case() -> None:
     both = parse_posargs(["--variant=rapids", "--variant", "python-3.12.10"], None)
     assert selected_variant_names(names, both) == ["python-3.12.10", "rapids"]
     assert parse_posargs(["--variant", "rapids", "numpy"], None).patterns == ("numpy",)
+
+
+def test_platform_placeholder_in_paths(tmp_path: Path) -> None:
+    _portable(tmp_path / "pydist", "linux-aarch64")
+    _pyproject(
+        tmp_path, '[tool.native-check.variants.v]\npython = "pydist/{platform}/bin/python"\n'
+    )
+    (variant,) = load_variants(tmp_path, {"NATIVE_CHECK_PLATFORM": "linux-aarch64"})
+    assert variant.packages == tmp_path / "pydist" / "linux-aarch64" / "packages"
+    with pytest.raises(SetupError, match="windows-x64"):
+        load_variants(tmp_path, {"NATIVE_CHECK_PLATFORM": "windows-x64"})
