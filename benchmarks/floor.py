@@ -5,7 +5,7 @@ ONE uv venv gets every wheel of the folder, installed offline in one go
 wheel, skipping the ones that fail, and says so). Then one process per wheel imports all of
 that wheel's extension modules, ``--workers`` processes at a time. The module list is the
 checker's own (``checker.wheel.open_wheel`` + ``extension_candidates`` with the target's
-``EXTENSION_SUFFIXES`` + ``checker.modules.plan_modules``), so the floor imports exactly what
+``EXTENSION_SUFFIXES`` + ``checker.probe.modules.plan_modules``), so the floor imports exactly what
 a probe imports. Each process runs like the probe's: ``-I`` (isolated), bytecode writing on,
 an empty working directory.
 
@@ -33,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checker package (read-only use)
 
-from checker.install import find_uv, uv_environment  # noqa: E402
-from checker.modules import plan_modules  # noqa: E402
+from checker.probe.install import find_uv, uv_environment  # noqa: E402
+from checker.probe.modules import plan_modules  # noqa: E402
 from checker.wheel import extension_candidates, open_wheel  # noqa: E402
 
 IMPORT_TIMEOUT = 300.0

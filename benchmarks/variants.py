@@ -71,7 +71,8 @@ def _run(tmp: Path, config: Path, jobs: int) -> tuple[float, dict[str, object]]:
     seconds = time.perf_counter() - start
     report_path = tmp / "report" / "report.json"
     if proc.returncode not in (0, 1) or not report_path.exists():
-        raise SystemExit(f"nox failed ({proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        tail = proc.stdout[-2000:] + proc.stderr[-2000:]
+        raise SystemExit(f"nox failed ({proc.returncode}):\n{tail}")
     report = json.loads(report_path.read_text(encoding="utf-8"))
     return seconds, report["summary"]
 

@@ -14,7 +14,6 @@ from packaging.tags import parse_tag
 from checker.audit import audit_wheel
 from checker.audit.across import Surroundings, resolve_across
 from checker.context import RunContext
-from checker.deps import index_folder, installable_extras
 from checker.discover import WheelRef
 from checker.fragment import Fragment, sha256_file
 from checker.integrity import integrity_findings
@@ -22,9 +21,10 @@ from checker.lock import LockedSet, check_against_lock
 from checker.platforms import markers_for
 from checker.reports.outputs import write_report_files
 from checker.settings import Settings
-from checker.surroundings import surroundings
 from checker.verdict import Report, build_report
 from checker.wheel import WheelContents, open_wheel
+from checker.wheelset.deps import index_folder, installable_extras
+from checker.wheelset.surroundings import surroundings
 from checker.whitelist import Whitelist
 
 log = logging.getLogger(__name__)

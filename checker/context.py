@@ -55,7 +55,7 @@ class RunContext:
 
     @property
     def pycache_dir(self) -> Path:
-        """The one bytecode tree of the probes (``-X pycache_prefix``; see checker.bytecode)."""
+        """The one bytecode tree of the probes (``-X pycache_prefix``, checker.probe.bytecode)."""
         return self.settings.work_dir / "pycache"
 
     @property

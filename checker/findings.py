@@ -94,7 +94,7 @@ class ModuleResult:
     duration: float = 0.0
     explanation: tuple[Finding, ...] = ()
     """Static findings on this binary (or a library it loads) that explain a failed import:
-    one failure whose message is the import error (see checker.explain)."""
+    one failure whose message is the import error (see checker.probe.explain)."""
 
     @property
     def explained(self) -> str:

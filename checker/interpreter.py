@@ -20,7 +20,7 @@ from checker.errors import SetupError
 
 log = logging.getLogger(__name__)
 
-PROBE_SCRIPT = Path(__file__).with_name("_probe.py")
+PROBE_SCRIPT = Path(__file__).with_name("probe") / "_probe.py"
 
 
 @dataclass(frozen=True)

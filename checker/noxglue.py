@@ -26,7 +26,6 @@ from checker.errors import EXIT_OK, CheckerError, SetupError, UsageError, exit_c
 from checker.fragment import Fragment
 from checker.lock import LOCK_FILE, Lock, LockedSet, read_lock, write_lock
 from checker.pin import LOCK_PLATFORMS, fetch_pinned, pin_folder, pin_platform
-from checker.pipeline import Pipeline
 from checker.plan import (
     Plan,
     ensure_run_id,
@@ -34,7 +33,10 @@ from checker.plan import (
     quiet_library_logs,
     variant_session_name,
 )
-from checker.probe_job import run_probe_session
+from checker.probe.job import run_probe_session
+from checker.probe.pipeline import Pipeline
+from checker.probe.sharing import forget_other_runs
+from checker.probe.venvs import prune_venvs
 from checker.reports.console import render_console, render_run_console
 from checker.reports.outputs import (
     github_output,
@@ -45,8 +47,6 @@ from checker.reports.outputs import (
 from checker.reports.progress import Progress, color_enabled
 from checker.selection import Selection, parse_posargs, selected_pairs, selected_wheels
 from checker.settings import Settings, load_settings
-from checker.sharing import forget_other_runs
-from checker.venvs import prune_venvs
 from checker.verdict import Report, combine_reports, judge_wheel
 from checker.whitelist import default_whitelist_path, load_whitelist
 

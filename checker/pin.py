@@ -19,8 +19,8 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from checker.errors import SetupError
 from checker.fragment import sha256_file
-from checker.install import find_uv, uv_environment
 from checker.lock import LockedSet, LockedWheel, locked_wheel
+from checker.probe.install import find_uv, uv_environment
 
 log = logging.getLogger(__name__)
 

@@ -47,7 +47,7 @@ class Settings:
     aggregate_only: bool  # judge collected fragments, install nothing
     fresh: bool  # never reuse an earlier fragment (default: only in CI)
     min_glibc: str | None  # the oldest glibc the users run: a floor for the static audit
-    jobs: int  # wheels checked at once inside one nox process (see checker/pipeline.py)
+    jobs: int  # wheels checked at once inside one nox process (see checker/probe/pipeline.py)
     # Libraries the target machines are known to have: (platform key or "*", glob) pairs.
     system_libraries: tuple[tuple[str, str], ...] = ()
 

@@ -25,7 +25,7 @@ from checker.binary import BinaryFormatError
 from checker.findings import Finding
 from checker.fragment import code_digest
 from checker.integrity import checked_record_findings
-from checker.modules import Exports, exports_of
+from checker.probe.modules import Exports, exports_of
 from checker.wheel import WheelContents
 
 log = logging.getLogger(__name__)

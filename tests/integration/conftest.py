@@ -13,7 +13,7 @@ import pytest
 from checker.context import RunContext, make_context
 from checker.discover import discover
 from checker.fragment import Fragment
-from checker.probe_job import check_wheel
+from checker.probe.job import check_wheel
 from checker.settings import load_settings
 from tests.support.corpus import build_corpus
 from tests.support.wheelbuild import python_build

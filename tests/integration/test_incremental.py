@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from checker.bytecode import mirror
+from checker.probe.bytecode import mirror
 from tests.support.noxrun import run_nox
 from tests.support.wheelbuild import extension_wheel, make_wheel, module_source, python_build
 

@@ -1,4 +1,4 @@
-"""checker.install with the real uv: a fresh venv, the wheel and its dependencies from the
+"""checker.probe.install with the real uv: a fresh venv, the wheel and its dependencies from the
 folder only, landing where the venv's own interpreter imports them from."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.install import find_uv, install_wheel, site_packages
+from checker.probe.install import find_uv, install_wheel, site_packages
 from tests.support.wheelbuild import make_wheel
 
 pytestmark = pytest.mark.integration

@@ -22,7 +22,7 @@ from checker.aggregate import aggregate
 from checker.audit_job import Folder, audit_fragment
 from checker.discover import discover
 from checker.fragment import Fragment, write_fragment
-from checker.probe_job import check_wheel
+from checker.probe.job import check_wheel
 from tests.integration.conftest import build_context, check_in_folder
 from tests.support.wheelbuild import (
     PythonBuild,

@@ -1,4 +1,4 @@
-"""Tests for checker.bytecode: bytecode of hard-linked sources shared between venvs, safely.
+"""Tests for checker.probe.bytecode: bytecode of hard-linked sources shared between venvs, safely.
 
 The "venvs" are folders on sys.path whose sources are hard links of one file, as uv installs
 them from its cache; real Python processes with ``-X pycache_prefix`` compile and load.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.bytecode import SharedBytecode, mirror
+from checker.probe.bytecode import SharedBytecode, mirror
 
 TAG = sys.implementation.cache_tag
 SOURCE = "def where():\n    raise RuntimeError('here')\nVALUE = {value!r}\n"

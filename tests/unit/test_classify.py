@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from checker.classify import ImportContext, classify
 from checker.findings import KINDS, ModuleResult
+from checker.probe.classify import ImportContext, classify
 
 NO_DEPS = ImportContext(declared=(), requirement_names=())
 SITE = "/venv/lib/python3.11/site-packages"

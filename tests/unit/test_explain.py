@@ -1,4 +1,4 @@
-"""One verdict per module: which static findings join which failed import (checker.explain)."""
+"""One verdict per module: which static findings join which failed import (probe.explain)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from checker.audit import AuditResult, BinaryAudit, LinkedLibrary
-from checker.explain import explain
 from checker.findings import Finding, ModuleResult
 from checker.fragment import Fragment
+from checker.probe.explain import explain
 from checker.verdict import judge_wheel
 from checker.whitelist import parse_whitelist
 

@@ -1,4 +1,4 @@
-"""Tests for checker.pipeline: ahead-of-session work, at most N at once, results in order."""
+"""Tests for checker.probe.pipeline: ahead-of-session work, at most N at once, results in order."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from checker.pipeline import Pipeline
+from checker.probe.pipeline import Pipeline
 
 
 class Recorder:

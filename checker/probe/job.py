@@ -15,31 +15,31 @@ from typing import Any
 from packaging.tags import Tag, parse_tag
 
 from checker.audit.across import Surroundings, resolve_across
-from checker.bytecode import shared_bytecode
-from checker.classify import classify
 from checker.context import RunContext
-from checker.deps import (
+from checker.discover import WheelRef
+from checker.errors import InputFileError
+from checker.findings import Finding, ModuleResult
+from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file, write_fragment
+from checker.integrity import archive_findings
+from checker.lock import check_against_lock
+from checker.platforms import describe_tags, supported_tags
+from checker.probe.bytecode import shared_bytecode
+from checker.probe.classify import classify
+from checker.probe.explain import explain
+from checker.probe.import_context import build_import_context
+from checker.probe.install import InstallResult, find_uv, install_wheel
+from checker.probe.modules import ModulePlan, plan_modules
+from checker.probe.runner import ProbeOptions, Sandbox, run_probe
+from checker.probe.sharing import shared_check
+from checker.probe.venvs import discard_venvs
+from checker.static_facts import static_facts
+from checker.wheel import WheelContents, extension_candidates, open_wheel
+from checker.wheelset.deps import (
     find_missing,
     index_folder,
     installable_extras,
 )
-from checker.discover import WheelRef
-from checker.errors import InputFileError
-from checker.explain import explain
-from checker.findings import Finding, ModuleResult
-from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file, write_fragment
-from checker.import_context import build_import_context
-from checker.install import InstallResult, find_uv, install_wheel
-from checker.integrity import archive_findings
-from checker.lock import check_against_lock
-from checker.modules import ModulePlan, plan_modules
-from checker.platforms import describe_tags, supported_tags
-from checker.runner import ProbeOptions, Sandbox, run_probe
-from checker.sharing import shared_check
-from checker.static_facts import static_facts
-from checker.surroundings import surroundings
-from checker.venvs import discard_venvs
-from checker.wheel import WheelContents, extension_candidates, open_wheel
+from checker.wheelset.surroundings import surroundings
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +238,7 @@ def _probe_modules(
         pycache=ctx.pycache_dir,
     )
     # A venv new to the bytecode tree gets the bytecode of the files it shares with earlier
-    # venvs (uv's hard links), and lends its own to later ones (see checker.bytecode).
+    # venvs (uv's hard links), and lends its own to later ones (see checker.probe.bytecode).
     venv = python.parent.parent
     share = shared_bytecode(options.pycache, ctx.info.cache_tag) if ctx.info.cache_tag else None
     new = share is not None and share.is_new(venv)
@@ -275,7 +275,7 @@ def run_probe_session(
 ) -> Fragment:
     """What a probe-<wheel> session does: check the wheel (or reuse its unchanged result)
     and write its fragment for this run. ``share``: take the result another variant of this
-    run got for the same check key, and offer this one (see checker.sharing)."""
+    run got for the same check key, and offer this one (see checker.probe.sharing)."""
     digest = sha256_file(ref.path, ctx.hash_memo)
     fragment = reusable_fragment(ctx, ref, digest[0])
     if fragment is None:

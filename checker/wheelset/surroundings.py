@@ -15,9 +15,9 @@ from packaging.tags import Tag
 
 from checker.audit.across import InstalledWheel, Surroundings, installed_layout
 from checker.audit.policy import NameList
-from checker.deps import index_folder, requirement_closure
 from checker.discover import WheelRef
 from checker.wheel import WheelContents
+from checker.wheelset.deps import index_folder, requirement_closure
 
 log = logging.getLogger(__name__)
 

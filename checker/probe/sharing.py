@@ -31,12 +31,12 @@ from pathlib import Path
 
 from checker.atomic import write_json_atomic
 from checker.context import RunContext
-from checker.deps import index_folder, installable_extras, requirement_closure
 from checker.discover import WheelRef
 from checker.errors import InputFileError
 from checker.fragment import Fragment, read_fragment, sha256_file
 from checker.platforms import supported_tags
 from checker.wheel import open_wheel
+from checker.wheelset.deps import index_folder, installable_extras, requirement_closure
 
 log = logging.getLogger(__name__)
 

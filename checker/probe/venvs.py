@@ -14,8 +14,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from checker.bytecode import mirror
 from checker.context import RunContext
+from checker.probe.bytecode import mirror
 
 log = logging.getLogger(__name__)
 
