@@ -99,15 +99,15 @@ def test_jobs_must_be_positive() -> None:
 
 def test_upcoming_probes_read_from_nox_queue_or_none(tmp_path: Path) -> None:
     """The probe sessions after this one come from nox's queue; without one, none."""
-    from checker import noxglue
     from checker.discover import wheel_ref
     from checker.plan import Plan, probe_session_name
+    from checker.sessions import probes
 
     refs = [wheel_ref(tmp_path / f"p{i}-1.0-py3-none-any.whl") for i in range(3)]
     plan = Plan(tmp_path, tuple(refs), None)
     names = [probe_session_name(r) for r in refs]
     queue = [SimpleNamespace(name=n) for n in (names[2], "check_native", names[0])]
     session = SimpleNamespace(_runner=SimpleNamespace(manifest=SimpleNamespace(_queue=queue)))
-    assert noxglue._upcoming_probes(session, plan) == [refs[2], refs[0]]  # type: ignore[arg-type]
+    assert probes._upcoming_probes(session, plan) == [refs[2], refs[0]]  # type: ignore[arg-type]
     for shapeless in (SimpleNamespace(), SimpleNamespace(_runner=SimpleNamespace(manifest=None))):
-        assert noxglue._upcoming_probes(shapeless, plan) == []  # type: ignore[arg-type]
+        assert probes._upcoming_probes(shapeless, plan) == []  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Session bodies of the noxfile's sessions, behind checker.noxglue."""

@@ -1,0 +1,145 @@
+"""The single run's sessions: probe-<wheel>, check_native (also for variants), audit."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import nox
+
+from checker.aggregate import aggregate
+from checker.audit_job import folder_of, run_audit
+from checker.context import RunContext
+from checker.discover import WheelRef
+from checker.errors import EXIT_OK
+from checker.fragment import Fragment
+from checker.plan import (
+    Plan,
+    probe_session_name,
+)
+from checker.probe.job import run_probe_session
+from checker.probe.pipeline import Pipeline
+from checker.probe.venvs import prune_venvs
+from checker.reports.console import render_console
+from checker.reports.outputs import (
+    github_output,
+    on_github_actions,
+)
+from checker.reports.progress import Progress, color_enabled
+from checker.selection import parse_posargs, selected_wheels
+from checker.sessions.common import context, guard, queued_sessions
+from checker.sessions.variants import check_variants
+from checker.settings import Settings, load_settings
+from checker.verdict import Report, judge_wheel
+from checker.whitelist import load_whitelist
+
+log = logging.getLogger(__name__)
+
+
+# The pipeline of this nox process (``--jobs N``), made by the first probe session that needs
+# one; a different context (another run id or interpreter) gets its own.
+_PIPELINES: dict[RunContext, Pipeline[WheelRef, Fragment]] = {}
+
+
+def _upcoming_probes(session: nox.Session, plan: Plan) -> list[WheelRef]:
+    """The probe sessions nox will run after this one, in order (see queued_sessions)."""
+    by_name = {probe_session_name(ref): ref for ref in plan.wheels}
+    return [by_name[name] for name in queued_sessions(session) if name in by_name]
+
+
+def _check(
+    session: nox.Session,
+    plan: Plan,
+    ctx: RunContext,
+    ref: WheelRef,
+    *,
+    selected: list[WheelRef],
+    jobs: int,
+) -> Fragment:
+    """This session's wheel checked now, or by the pipeline that runs wheels ahead."""
+    pipeline = _PIPELINES.get(ctx)
+    chosen = set(selected)
+    upcoming = [r for r in _upcoming_probes(session, plan) if r in chosen] if jobs > 1 else []
+    if pipeline is None and upcoming:
+        pipeline = _PIPELINES[ctx] = Pipeline(
+            lambda r: run_probe_session(ctx, r, plan.wheels), jobs
+        )
+    if pipeline is None:
+        return run_probe_session(ctx, ref, plan.wheels)
+    return pipeline.result(ref, upcoming)
+
+
+def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
+    """Session body of probe-<wheel>: skip unless selected, else check and write a fragment."""
+
+    def body() -> str | None:
+        settings = load_settings(plan.project_dir, os.environ)
+        selection = parse_posargs(session.posargs, settings.shard)
+        selected = selected_wheels(plan.wheels, selection)
+        if ref not in selected:  # decided before anything slower: most sessions may skip
+            return "not selected" + (" (another shard)" if selection.shard else "")
+        settings, ctx = context(session, plan)
+        progress = Progress(sys.stdout)
+        index, total = selected.index(ref) + 1, len(selected)
+        if index == 1:
+            progress.start(total)
+        jobs = selection.jobs or settings.jobs
+        fragment = _check(session, plan, ctx, ref, selected=selected, jobs=jobs)
+        # The same status the aggregate will give it (whitelist included), as a live line.
+        whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)
+        status = judge_wheel(fragment, whitelist).status
+        reused = "reused_from" in fragment.extra
+        name = ref.filename + ("  (unchanged: earlier result)" if reused else "")
+        progress.wheel_done(index, total, name, status, 0.0 if reused else fragment.duration)
+        return None
+
+    skipped = guard(session, body)
+    if skipped:
+        session.skip(skipped)
+
+
+def check_native(session: nox.Session, plan: Plan) -> None:
+    """Session body of check_native: aggregate the fragments, report, set the exit code."""
+
+    if plan.variants:
+        if guard(session, lambda: check_variants(session, plan)) != EXIT_OK:
+            session.error("some wheels failed (see the summary above)")
+        return
+
+    def body() -> int:
+        settings, ctx = context(session, plan)
+        selection = parse_posargs(session.posargs, settings.shard)
+        report = aggregate(ctx, selected_wheels(plan.wheels, selection), selection)
+        prune_venvs(ctx, [ref.session_id for ref in plan.wheels])  # of wheels gone
+        return _show(session, report, settings)
+
+    if guard(session, body) != EXIT_OK:
+        session.error("some wheels failed (see the summary above)")
+
+
+def audit(session: nox.Session, plan: Plan) -> None:
+    """Session body of audit: static checks of any folder, for any platform, no install."""
+
+    def body() -> int:
+        settings, ctx = context(session, plan)
+        selection = parse_posargs(session.posargs, settings.shard)
+        whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)
+        refs = selected_wheels(plan.wheels, selection)
+        report = run_audit(
+            refs, settings, whitelist, platform=ctx.platform, variant=ctx.variant,
+            locked=ctx.locked, folder=folder_of(ctx, plan.wheels),
+        )  # fmt: skip
+        return _show(session, report, settings)
+
+    if guard(session, body) != EXIT_OK:
+        session.error("some wheels failed the static audit (see the summary above)")
+
+
+def _show(session: nox.Session, report: Report, settings: Settings) -> int:
+    """Console summary, CI output; the report files are written already."""
+    if on_github_actions(os.environ):
+        print(github_output(report, os.environ))
+    print(render_console(report, color=color_enabled(sys.stdout)))
+    session.log(f"reports: {settings.report_dir} (report.json, junit.xml, report.html)")
+    return report.exit_code

@@ -1,0 +1,146 @@
+"""The sessions of a run over variants: probe-<variant>--<wheel> and its aggregate."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import replace
+
+import nox
+
+from checker.aggregate import judge
+from checker.context import RunContext, make_context
+from checker.discover import WheelRef
+from checker.fragment import Fragment
+from checker.plan import (
+    Plan,
+    ensure_run_id,
+    quiet_library_logs,
+    variant_session_name,
+)
+from checker.probe.job import run_probe_session
+from checker.probe.pipeline import Pipeline
+from checker.probe.sharing import forget_other_runs
+from checker.probe.venvs import prune_venvs
+from checker.reports.console import render_run_console
+from checker.reports.outputs import (
+    github_run_output,
+    on_github_actions,
+    write_run_files,
+)
+from checker.reports.progress import Progress, color_enabled
+from checker.selection import Selection, parse_posargs, selected_pairs
+from checker.sessions.common import guard, queued_sessions
+from checker.settings import Settings, load_settings
+from checker.verdict import combine_reports, judge_wheel
+from checker.whitelist import load_whitelist
+
+log = logging.getLogger(__name__)
+
+
+# --- variants ([tool.native-check.variants.NAME]) -------------------------------------------
+
+_VARIANT_CONTEXTS: dict[tuple[str, str], RunContext] = {}
+_VARIANT_PIPELINES: dict[str, Pipeline[tuple[str, WheelRef], Fragment]] = {}
+
+
+def _variant_context(plan: Plan, name: str, settings: Settings, run_id: str) -> RunContext:
+    """The run context of one variant: its interpreter, folder, whitelist and scope."""
+    key = (name, run_id)
+    if key not in _VARIANT_CONTEXTS:
+        variant = plan.variant(name).variant
+        own = replace(
+            settings,
+            packages=variant.packages,
+            variant=variant.name,
+            whitelist=variant.whitelist or settings.whitelist,
+        )
+        ctx = make_context(own, str(variant.python), run_id)
+        _VARIANT_CONTEXTS[key] = replace(ctx, scope=f"variants/{variant.name}")
+    return _VARIANT_CONTEXTS[key]
+
+
+def _variant_pairs(
+    plan: Plan, session: nox.Session, settings: Settings
+) -> tuple[Selection, list[tuple[str, WheelRef]]]:
+    selection = parse_posargs(session.posargs, settings.shard)
+    folders = [(v.name, v.wheels) for v in plan.variants]
+    return selection, selected_pairs(folders, selection)
+
+
+def _upcoming_pairs(session: nox.Session, plan: Plan) -> list[tuple[str, WheelRef]]:
+    """The variant probe sessions nox will run after this one (see queued_sessions)."""
+    by_name = {
+        variant_session_name(v.name, ref): (v.name, ref) for v in plan.variants for ref in v.wheels
+    }
+    return [by_name[name] for name in queued_sessions(session) if name in by_name]
+
+
+def probe_variant(session: nox.Session, plan: Plan, name: str, ref: WheelRef) -> None:
+    """Session body of probe-<variant>--<wheel>: one variant's check of one wheel, shared
+    with the other variants of the run that have the same check key."""
+
+    def body() -> str | None:
+        quiet_library_logs(os.environ)
+        settings = load_settings(plan.project_dir, os.environ)
+        selection, pairs = _variant_pairs(plan, session, settings)
+        if (name, ref) not in pairs:
+            return "not selected" + (" (another shard)" if selection.shard else "")
+        run_id = ensure_run_id(os.environ)
+        ctx = _variant_context(plan, name, settings, run_id)
+
+        def work(pair: tuple[str, WheelRef]) -> Fragment:
+            own = _variant_context(plan, pair[0], settings, run_id)
+            return run_probe_session(own, pair[1], plan.variant(pair[0]).wheels, share=True)
+
+        jobs = selection.jobs or settings.jobs
+        chosen = set(pairs)
+        upcoming = [p for p in _upcoming_pairs(session, plan) if p in chosen] if jobs > 1 else []
+        pipeline = _VARIANT_PIPELINES.get(run_id)
+        if pipeline is None and upcoming:
+            pipeline = _VARIANT_PIPELINES[run_id] = Pipeline(work, jobs)
+        fragment = pipeline.result((name, ref), upcoming) if pipeline else work((name, ref))
+        progress = Progress(sys.stdout)
+        index = pairs.index((name, ref)) + 1
+        if index == 1:
+            progress.start(len(pairs))
+        whitelist = load_whitelist(ctx.whitelist_path, required=ctx.settings.whitelist is not None)
+        status = judge_wheel(fragment, whitelist).status
+        note = ""
+        if "shared_from" in fragment.extra:
+            note = f"  (shared: checked for {fragment.extra['shared_from']})"
+        elif "reused_from" in fragment.extra:
+            note = "  (unchanged: earlier result)"
+        seconds = 0.0 if note else fragment.duration
+        progress.wheel_done(index, len(pairs), f"{name}: {ref.filename}{note}", status, seconds)
+        return None
+
+    skipped = guard(session, body)
+    if skipped:
+        session.skip(skipped)
+
+
+def check_variants(session: nox.Session, plan: Plan) -> int:
+    """check_native with variants: each variant judged against its whitelist, one report."""
+    quiet_library_logs(os.environ)
+    settings = load_settings(plan.project_dir, os.environ)
+    selection, pairs = _variant_pairs(plan, session, settings)
+    run_id = ensure_run_id(os.environ)
+    reports = []
+    for planned in plan.variants:
+        refs = [ref for name, ref in pairs if name == planned.name]
+        if not refs:
+            continue
+        ctx = _variant_context(plan, planned.name, settings, run_id)
+        reports.append(judge(ctx, refs, selection))
+        prune_venvs(ctx, [ref.session_id for ref in planned.wheels])
+        if not settings.aggregate_only:
+            forget_other_runs(ctx)
+    run = combine_reports(reports)
+    write_run_files(run, settings.report_dir)
+    if on_github_actions(os.environ):
+        print(github_run_output(run, os.environ))
+    print(render_run_console(run, color=color_enabled(sys.stdout)))
+    session.log(f"reports: {settings.report_dir} (report.json, junit.xml, report.html)")
+    return run.exit_code
