@@ -80,18 +80,39 @@ def _register_variant_probe(variant: str, ref: WheelRef) -> None:
     )(probe)
 
 
+def _register_set(variant: str | None) -> None:
+    def set_check(session: nox.Session) -> None:
+        noxglue.set_check(session, PLAN, variant)
+
+    folder = f"variant {variant}'s folder" if variant else "the packages folder"
+    set_check.__doc__ = f"Check {folder} as one environment (collisions, co-install, co-import)."
+    nox.session(
+        name=plan.set_session_name(variant),
+        python=None,
+        venv_backend="none",
+        default=False,
+        allow_parallel=True,
+        requires=["fetch"] if PLAN.fetch_first else [],
+    )(set_check)
+
+
 for _ref in PLAN.wheels:
     _register_probe(_ref)
 for _planned in PLAN.variants:  # [tool.native-check.variants.NAME]: one session per wheel each
     for _ref in _planned.wheels:
         _register_variant_probe(_planned.name, _ref)
+if PLAN.set_sessions:
+    _folders: list[str | None] = [v.name for v in PLAN.variants] or [None]
+    for _variant in _folders:
+        _register_set(_variant)
 
 
 @nox.session(
     python=None,
     venv_backend="none",
     # NATIVE_CHECK_AGGREGATE_ONLY=1: judge fragments collected from shards, run no probe.
-    requires=[] if PLAN.aggregate_only else PLAN.probe_sessions,
+    # The set checks first: with --jobs they run beside the probes, not after them.
+    requires=[] if PLAN.aggregate_only else [*PLAN.set_sessions, *PLAN.probe_sessions],
 )
 def check_native(session: nox.Session) -> None:
     """Check every (or every named) wheel: fragments + whitelist -> report.json, exit 0/1/2."""

@@ -9,12 +9,13 @@ from dataclasses import replace
 from checker.context import RunContext
 from checker.discover import WheelRef, matches, wheel_ref
 from checker.errors import InputFileError
-from checker.findings import Finding
+from checker.findings import Finding, SetFinding
 from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file
 from checker.lock import missing_from_folder
 from checker.reports.outputs import write_report_files
 from checker.selection import Selection
 from checker.verdict import Report, build_report, missing_fragment
+from checker.wheelset.job import read_set_result, set_fingerprint, set_fragment_path
 from checker.whitelist import load_whitelist
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,38 @@ def aggregate(
     return report
 
 
+def set_expected(ctx: RunContext, selection: Selection | None) -> bool:
+    """Whether this run checks the folder as one environment: the whole folder only (no
+    wheel names), in the first shard (or when judging every shard's fragments)."""
+    if not ctx.settings.set_check or (selection is not None and selection.patterns):
+        return False
+    shard = selection.shard if selection else None
+    return shard is None or shard.index == 1 or ctx.settings.aggregate_only
+
+
+def fresh_set_findings(ctx: RunContext) -> list[SetFinding]:
+    """The set check's findings of this run, or a no-fragment finding saying why there are none."""
+    path = set_fragment_path(ctx)
+    try:
+        result = read_set_result(path)
+    except InputFileError as exc:
+        return [SetFinding("no-fragment", (), str(exc))]
+    if result is None:
+        why = "no result: the set-check session did not run or crashed"
+    elif result.fingerprint != set_fingerprint(ctx):
+        why = f"stale result in {path.name}: written for another folder, interpreter or checker"
+    elif result.run_id != ctx.run_id and not ctx.settings.aggregate_only:
+        why = f"stale result in {path.name}: from an earlier run ({result.run_id})"
+    else:
+        return list(result.findings)
+    return [SetFinding("no-fragment", (), why)]
+
+
 def judge(
     ctx: RunContext, selected: Sequence[WheelRef], selection: Selection | None = None
 ) -> Report:
-    """The report of the selected wheels' fresh fragments against the context's whitelist."""
+    """The report of the selected wheels' fresh fragments (and the set check's, when the run
+    has one) against the context's whitelist."""
     whitelist = load_whitelist(ctx.whitelist_path, required=ctx.settings.whitelist is not None)
     fragments = [fresh_fragment(ctx, ref) for ref in selected]
     if selection is None or selection.shard is None:  # a shard cannot tell what is missing
@@ -91,5 +120,6 @@ def judge(
         python=ctx.info.version,
         interpreter=str(ctx.interpreter),
         strict_whitelist=ctx.settings.strict_whitelist,
+        set_findings=fresh_set_findings(ctx) if set_expected(ctx, selection) else None,
     )
     return report

@@ -34,6 +34,12 @@ KINDS: dict[str, str] = {
     "lock-missing": "a wheel pinned in packages.lock is not in the packages folder",
     "lock-extra": "a wheel of the packages folder is not pinned in packages.lock",
     "lock-changed": "a wheel's bytes differ from its pin in packages.lock (never installed)",
+    # the folder as one environment (the set check; pseudo-module "set")
+    "file-collision": "two wheels install the same file path with different contents",
+    "not-co-installable": "the folder cannot be installed as one environment (uv's reason)",
+    "co-import": "a module that imports alone fails or crashes after other modules of the folder",
+    "duplicate-runtime": "wheels bundle different builds of one runtime (OpenMP, OpenBLAS, ...): "
+    "a warning",
     # run bookkeeping
     "no-fragment": "the wheel's probe session left no fresh result",
 }
@@ -54,6 +60,8 @@ PSEUDO_MODULES: dict[str, str] = {
     "integrity": "zip, wheel metadata and RECORD checks (corrupt-wheel, integrity)",
     "lock": "the packages folder against packages.lock (lock-missing, lock-extra, lock-changed)",
     "fragment": "the wheel's probe session left no fresh fragment (no-fragment)",
+    "set": "the folder as one environment (file-collision, not-co-installable, co-import, "
+    "duplicate-runtime), keyed under each wheel concerned",
 }
 
 
@@ -119,4 +127,26 @@ class ModuleResult:
             note=data.get("note"),
             duration=float(data.get("duration") or 0.0),
             explanation=tuple(Finding.from_json(f) for f in data.get("explanation") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class SetFinding:
+    """What the folder's wheels do together (the set check): names every wheel concerned."""
+
+    kind: str
+    wheels: tuple[str, ...]  # file names; the whitelist key may match any of them
+    error: str
+    severity: str = "failure"  # "failure" | "warning" (fails only in strict mode)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "wheels": list(self.wheels)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SetFinding:
+        return cls(
+            kind=str(data["kind"]),
+            wheels=tuple(map(str, data["wheels"])),
+            error=str(data["error"]),
+            severity=str(data.get("severity") or "failure"),
         )

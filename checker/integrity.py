@@ -11,6 +11,7 @@ import posixpath
 import stat
 import zipfile
 import zlib
+from collections.abc import Iterator
 
 from checker.binary import SNIFF_SIZE, sniff
 from checker.findings import Finding
@@ -72,16 +73,26 @@ def _digest(contents: WheelContents, member: str, algorithm: str) -> tuple[str, 
     return base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode("ascii"), size
 
 
+def record_rows(contents: WheelContents) -> Iterator[tuple[int, list[str]]]:
+    """(line number, row) of the wheel's RECORD (csv), blank lines left out."""
+    text = contents.zip.read(f"{contents.dist_info}/RECORD").decode("utf-8")
+    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if row:
+            yield lineno, row
+
+
+def record_hashes(contents: WheelContents) -> dict[str, str]:
+    """Member -> its RECORD hash field (well-formed rows with a hash only)."""
+    return {row[0]: row[1] for _, row in record_rows(contents) if len(row) == 3 and row[1]}
+
+
 def record_findings(contents: WheelContents) -> list[Finding]:
     """Every member's hash and size against RECORD, and RECORD against the members."""
     record_name = f"{contents.dist_info}/RECORD"
-    text = contents.zip.read(record_name).decode("utf-8")
     members = {n for n in contents.names if not n.endswith("/")}
     listed: set[str] = set()
     findings: list[Finding] = []
-    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not row:
-            continue
+    for lineno, row in record_rows(contents):
         if len(row) != 3:
             findings.append(_finding(f"{record_name} line {lineno}: malformed row {row!r}", None))
             continue

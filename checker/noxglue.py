@@ -7,11 +7,24 @@ for a finding.
 
 from __future__ import annotations
 
+import nox
+
+from checker.plan import Plan
+from checker.sessions import probes, variants
 from checker.sessions.probes import audit, check_native, probe
 from checker.sessions.upkeep import clean, fetch, lock, matrix, whitelist
 from checker.sessions.variants import probe_variant
 
+
+def set_check(session: nox.Session, plan: Plan, variant: str | None) -> None:
+    """Session body of set-check (set-check-{variant}): the folder as one environment."""
+    if variant is None:
+        probes.set_check(session, plan)
+    else:
+        variants.set_check_variant(session, plan, variant)
+
+
 __all__ = [
     "audit", "check_native", "clean", "fetch", "lock", "matrix", "probe", "probe_variant",
-    "whitelist",
+    "set_check", "whitelist",
 ]  # fmt: skip

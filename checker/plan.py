@@ -47,6 +47,15 @@ class Plan:
     fetch_first: bool = False  # the wheels come from packages.lock and are fetched first
     aggregate_only: bool = False  # check_native judges collected fragments, no probe sessions
     variants: tuple[PlannedVariant, ...] = ()  # configured variants (see checker.variants)
+    set_check: bool = True  # a set-check session per folder (see checker.wheelset.job)
+
+    @property
+    def set_sessions(self) -> list[str]:
+        if not self.set_check:
+            return []
+        if self.variants:
+            return [set_session_name(v.name) for v in self.variants]
+        return [set_session_name(None)] if self.wheels else []
 
     @property
     def probe_sessions(self) -> list[str]:
@@ -60,6 +69,11 @@ class Plan:
 
 def probe_session_name(ref: WheelRef) -> str:
     return f"probe-{ref.session_id}"
+
+
+def set_session_name(variant: str | None) -> str:
+    """``set-check`` (``set-check-{variant}``): the folder as one environment."""
+    return "set-check" if variant is None else f"set-check-{variant.lower()}"
 
 
 def variant_session_name(variant: str, ref: WheelRef) -> str:
@@ -107,8 +121,9 @@ def load_plan(project_dir: Path, environ: Mapping[str, str], argv: Sequence[str]
         if variants:
             planned = tuple(PlannedVariant(v, tuple(discover(v.packages))) for v in variants)
             return Plan(
-                project_dir, (), None, aggregate_only=settings.aggregate_only, variants=planned
-            )
+                project_dir, (), None, aggregate_only=settings.aggregate_only, variants=planned,
+                set_check=settings.set_check,
+            )  # fmt: skip
         interpreter = resolve_interpreter(forced_python(argv))
         folder = packages_folder(settings, interpreter)
         # No wheels yet (a fresh clone, or an empty folder left by a failed fetch): the set
@@ -118,7 +133,10 @@ def load_plan(project_dir: Path, environ: Mapping[str, str], argv: Sequence[str]
         ):
             pinned = _locked_default(settings, interpreter, folder)
             if pinned:
-                return Plan(project_dir, tuple(pinned), None, fetch_first=True)
+                return Plan(
+                    project_dir, tuple(pinned), None, fetch_first=True,
+                    set_check=settings.set_check,
+                )  # fmt: skip
         wheels = discover(folder)
         if settings.aggregate_only:
             return Plan(project_dir, tuple(wheels), None, aggregate_only=True)
@@ -126,7 +144,7 @@ def load_plan(project_dir: Path, environ: Mapping[str, str], argv: Sequence[str]
         return Plan(project_dir, (), exc)
     except OSError as exc:
         return Plan(project_dir, (), SetupError(f"cannot read the packages folder: {exc}"))
-    return Plan(project_dir, tuple(wheels), None)
+    return Plan(project_dir, tuple(wheels), None, set_check=settings.set_check)
 
 
 def ensure_run_id(environ: MutableMapping[str, str]) -> str:

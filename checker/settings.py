@@ -48,6 +48,7 @@ class Settings:
     fresh: bool  # never reuse an earlier fragment (default: only in CI)
     min_glibc: str | None  # the oldest glibc the users run: a floor for the static audit
     jobs: int  # wheels checked at once inside one nox process (see checker/probe/pipeline.py)
+    set_check: bool = True  # check the folder as one environment too (checker/wheelset/job.py)
     # Libraries the target machines are known to have: (platform key or "*", glob) pairs.
     system_libraries: tuple[tuple[str, str], ...] = ()
 
@@ -171,6 +172,7 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
     "fresh": ("NATIVE_CHECK_FRESH", "fresh", _as_auto_bool, None),
     "min_glibc": ("NATIVE_CHECK_MIN_GLIBC", "min-glibc", _as_glibc, None),
     "jobs": ("NATIVE_CHECK_JOBS", "jobs", as_jobs, None),
+    "set_check": ("NATIVE_CHECK_SET_CHECK", "set-check", _as_bool, True),
     "system_libraries": (
         "NATIVE_CHECK_SYSTEM_LIBRARIES",
         "system-libraries",

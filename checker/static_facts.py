@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,11 +121,22 @@ def static_facts(
         return compute_static_facts(contents, min_glibc=min_glibc)
     key = _key(sha256, min_glibc)
     path = cache / f"{sha256}.json"
-    known = _read(path, key)
-    if known is not None:
-        return known
-    facts = compute_static_facts(contents, min_glibc=min_glibc)
-    # A damaged zip may be a read error of this machine, not the bytes: computed again.
-    if not any(f.kind == "corrupt-wheel" for f in facts.record):
-        _write(path, _to_json(facts, key))
-    return facts
+    # One computation per content at a time: the set check and a probe may ask at once.
+    with _lock(sha256):
+        known = _read(path, key)
+        if known is not None:
+            return known
+        facts = compute_static_facts(contents, min_glibc=min_glibc)
+        # A damaged zip may be a read error of this machine, not the bytes: computed again.
+        if not any(f.kind == "corrupt-wheel" for f in facts.record):
+            _write(path, _to_json(facts, key))
+        return facts
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock(sha256: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(sha256, threading.Lock())

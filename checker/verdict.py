@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from checker.errors import EXIT_FINDINGS, EXIT_OK
-from checker.findings import Finding, ModuleResult
+from checker.findings import Finding, ModuleResult, SetFinding
 from checker.fragment import Fragment
 from checker.whitelist import Entry, Snippet, Whitelist, snippet
 
@@ -59,22 +59,32 @@ class WheelVerdict:
 
 
 @dataclass(frozen=True)
+class CheckedSetFinding:
+    finding: SetFinding
+    status: str  # failed | warning | whitelisted
+    whitelist: Entry | None
+
+
+@dataclass(frozen=True)
 class Report:
     platform: str
     variant: str
     python: str
     interpreter: str
     whitelist_path: str | None
-    strict_whitelist: bool
+    strict_whitelist: bool  # strict mode: stale entries and warnings fail the run
     wheels: tuple[WheelVerdict, ...]
     unused_whitelist: tuple[Entry, ...]
     snippet: Snippet
+    set_findings: tuple[CheckedSetFinding, ...] | None = None  # None: no set check judged
 
     @property
     def exit_code(self) -> int:
         failed = any(w.status == "failed" for w in self.wheels)
         stale = self.strict_whitelist and bool(self.unused_whitelist)
-        return EXIT_FINDINGS if failed or stale else EXIT_OK
+        set_status = {f.status for f in self.set_findings or ()}
+        set_failed = "failed" in set_status or (self.strict_whitelist and "warning" in set_status)
+        return EXIT_FINDINGS if failed or stale or set_failed else EXIT_OK
 
     def counts(self) -> dict[str, int]:
         result = {"passed": 0, "failed": 0, "whitelisted": 0}
@@ -109,6 +119,23 @@ def _check_findings(
         if finding.kind not in NEVER_WHITELISTED:
             entry = whitelist.match(wheel, finding.module, finding.error)
         checked.append(CheckedFinding(finding, "whitelisted" if entry else "failed", entry))
+    return checked
+
+
+def judge_set(findings: Sequence[SetFinding], whitelist: Whitelist) -> list[CheckedSetFinding]:
+    """Each set finding against the entries of pseudo-module ``set`` of any of its wheels."""
+    checked = []
+    for finding in findings:
+        entry = None
+        if finding.kind not in NEVER_WHITELISTED:
+            entry = next(
+                (e for w in finding.wheels if (e := whitelist.match(w, "set", finding.error))),
+                None,
+            )
+        status = (
+            "whitelisted" if entry else "warning" if finding.severity == "warning" else "failed"
+        )
+        checked.append(CheckedSetFinding(finding, status, entry))
     return checked
 
 
@@ -154,16 +181,26 @@ def build_report(
     python: str,
     interpreter: str,
     strict_whitelist: bool,
+    set_findings: Sequence[SetFinding] | None = None,
 ) -> Report:
+    """``set_findings``: the set check's (None: not part of this report)."""
     verdicts = [judge_wheel(f, whitelist) for f in sorted(fragments, key=lambda f: f.wheel)]
+    checked_set = None if set_findings is None else judge_set(set_findings, whitelist)
     used = [m.whitelist for v in verdicts for m in v.modules if m.whitelist]
     used += [f.whitelist for v in verdicts for f in v.findings if f.whitelist]
+    used += [f.whitelist for f in checked_set or () if f.whitelist]
     unused = whitelist.unused(used, [v.wheel for v in verdicts])
     new = [
         (v.wheel, module, error)
         for v in verdicts
         for module, kind, error, status in v.failures()
         if status == "failed" and kind not in NEVER_WHITELISTED
+    ]
+    new += [
+        (wheel, "set", f.finding.error)
+        for f in checked_set or ()
+        if f.status == "failed" and f.finding.kind not in NEVER_WHITELISTED
+        for wheel in f.finding.wheels[: None if f.finding.kind == "file-collision" else 1]
     ]
     return Report(
         platform=platform,
@@ -175,6 +212,7 @@ def build_report(
         wheels=tuple(verdicts),
         unused_whitelist=tuple(unused),
         snippet=snippet(new),
+        set_findings=None if checked_set is None else tuple(checked_set),
     )
 
 
@@ -182,6 +220,7 @@ def used_entries(report: Report) -> set[Entry]:
     """The whitelist entries that matched a failure of the report."""
     used = {m.whitelist for w in report.wheels for m in w.modules if m.whitelist}
     used |= {f.whitelist for w in report.wheels for f in w.findings if f.whitelist}
+    used |= {f.whitelist for f in report.set_findings or () if f.whitelist}
     return used
 
 

@@ -83,6 +83,27 @@ class WheelContents:
             return rest or None if scheme in _SITE_SCHEMES else None
         return member
 
+    def landing_path(self, member: str, *, windows: bool = False) -> str | None:
+        """Where ``member`` lands relative to site-packages, also outside it: ``.data/data/``
+        files in the venv's prefix (``../../../lib/x`` on POSIX, ``../../`` on Windows), scripts
+        in its ``bin``/``Scripts``. None for headers and folders."""
+        prefix = self.data_dir + "/"
+        if member.endswith("/"):
+            return None
+        if not member.startswith(prefix):
+            return member
+        scheme, _, rest = member[len(prefix) :].partition("/")
+        if not rest:
+            return None
+        up = "../.." if windows else "../../.."
+        if scheme in _SITE_SCHEMES:
+            return rest
+        if scheme == "data":
+            return posixpath.normpath(f"{up}/{rest}")
+        if scheme == "scripts":
+            return posixpath.normpath(f"{up}/{'Scripts' if windows else 'bin'}/{rest}")
+        return None
+
     def top_level_names(self) -> frozenset[str]:
         """Import names this wheel provides at the top of site-packages."""
         found = set()

@@ -54,38 +54,14 @@ class InstalledWheel:
         return next((path for path in link.candidates if path in self.files), None)
 
 
-def _prefix_path(data_rest: str, windows: bool) -> str | None:
-    """Where a ``.data/<scheme>/<rest>`` member lands, relative to site-packages."""
-    scheme, _, rest = data_rest.partition("/")
-    if not rest:
-        return None
-    up = "../.." if windows else "../../.."
-    if scheme in ("purelib", "platlib"):
-        return rest
-    if scheme == "data":
-        return posixpath.normpath(f"{up}/{rest}")
-    if scheme == "scripts":
-        return posixpath.normpath(f"{up}/{'Scripts' if windows else 'bin'}/{rest}")
-    return None  # headers: never loaded
-
-
 @functools.lru_cache(maxsize=1024)
 def _layout(path_text: str, _mtime_ns: int, _size: int, windows: bool) -> InstalledWheel | None:
     contents, _findings = open_wheel(Path(path_text))
     if contents is None:
         return None
     with contents:
-        prefix = contents.data_dir + "/"
-        files = set()
-        for member in contents.names:
-            if member.endswith("/"):
-                continue
-            if member.startswith(prefix):
-                landed = _prefix_path(member[len(prefix) :], windows)
-            else:
-                landed = member
-            if landed:
-                files.add(landed)
+        landed = (contents.landing_path(member, windows=windows) for member in contents.names)
+        files = {path for path in landed if path}
     by_basename: dict[str, list[str]] = {}
     for file in sorted(files):
         by_basename.setdefault(posixpath.basename(file).lower(), []).append(file)

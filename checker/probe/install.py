@@ -139,3 +139,18 @@ def install_wheel(
         return InstallResult(python, None, duration, output)
     finding = Finding("install", "install", "install-error", f"uv pip install failed: {output}")
     return InstallResult(None, finding, duration, output)
+
+
+def install_together(
+    uv: str, interpreter: Path, venv: Path, wheels: Sequence[Path], packages: Path
+) -> tuple[Path | None, str]:
+    """One venv with every one of ``wheels`` (and their dependencies from ``packages``):
+    (its interpreter, "") or (None, uv's reason) when they cannot be installed together."""
+    create_venv(uv, interpreter, venv)
+    command = [uv, "pip", "install", "--no-config", "--offline", "--no-index", "--no-build",
+               "--find-links", str(packages), "--python", str(interpreter), "--prefix",
+               str(venv), *map(str, wheels)]  # fmt: skip
+    proc = _run(command)
+    if proc.returncode != 0:
+        return None, _condense(proc.stderr + proc.stdout)
+    return venv_python(venv), ""

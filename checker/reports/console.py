@@ -15,6 +15,18 @@ def _clip(text: str, width: int = _WIDTH) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
+def _set_lines(report: Report) -> list[str]:
+    """The set check's findings: the folder as one environment."""
+    if not report.set_findings:
+        return []
+    lines = ["", "The folder as one environment (set check):"]
+    for item in report.set_findings:
+        f = item.finding
+        mark = "" if item.status == "failed" else f" ({item.status})"
+        lines.append(f"  [{f.kind}]{mark} {_clip(f.error)}")
+    return lines
+
+
 def _driver_lines(report: Report) -> list[str]:
     """The libraries the static audit left to the target machine: drivers, accepted ones."""
     found: dict[tuple[str, str], set[str]] = {}
@@ -48,6 +60,7 @@ def render_console(report: Report, *, color: bool = False) -> str:
             for module, kind, error, status in wheel.failures():
                 if status == "failed":
                     lines.append(f"    {module}: [{kind}] {_clip(error)}")
+    lines += _set_lines(report)
     lines += _driver_lines(report)
     whitelisted = [w for w in report.wheels if w.status == "whitelisted"]
     if whitelisted:

@@ -75,6 +75,11 @@ def github_annotations(report: Report) -> list[str]:
         for verdict in report.wheels
         for where, kind, error in _failed(verdict)
     ]
+    for item in report.set_findings or ():
+        if item.status in ("failed", "warning"):
+            level = "error" if item.status == "failed" else "warning"
+            title = f"set: {item.finding.kind}"
+            lines.append(_command(level, item.finding.error, title=title))
     strict = " (strict whitelist: fails the run)" if report.strict_whitelist else ""
     lines += [
         _command("warning", text, title=f"Stale whitelist entry{strict}")
@@ -151,6 +156,13 @@ def step_summary(report: Report) -> str:
             f"| {_code(wheel)} | {_code(where)} | {_code(kind)} "
             f"| {_code(_one_line(_first_line(error)))} |"
             for wheel, where, kind, error in failures
+        ]
+    if report.set_findings:
+        lines += ["", "### The folder as one environment", "", "| kind | status | reason |"]
+        lines.append("| --- | --- | --- |")
+        lines += [
+            f"| {_code(i.finding.kind)} | {i.status} | {_code(_one_line(i.finding.error))} |"
+            for i in report.set_findings
         ]
     if report.unused_whitelist:
         strict = " (strict whitelist: they fail the run)" if report.strict_whitelist else ""

@@ -197,8 +197,22 @@ def controls(total: int, counts: dict[str, int]) -> str:
     return f'<div class="controls" role="toolbar">{"".join(buttons)}{search}</div>'
 
 
+def _set_section(report: Report) -> str:
+    if report.set_findings is None:
+        return ""
+    if not report.set_findings:
+        return "<h2>The folder as one environment</h2><p>No set finding.</p>"
+    items = "".join(
+        f'<li><span class="badge s-{"failed" if item.status == "failed" else "whitelisted"}">'
+        f"{escape(item.status)}</span> <code>{escape(item.finding.kind)}</code> "
+        f"{escape(item.finding.error)}</li>"
+        for item in report.set_findings
+    )
+    return f'<h2>The folder as one environment</h2><ul class="failures">{items}</ul>'
+
+
 def _extras(report: Report) -> str:
-    parts = []
+    parts = [_set_section(report)]
     if report.unused_whitelist:
         where = report.whitelist_path or "the whitelist"
         strict = " (strict whitelist: they fail the run)" if report.strict_whitelist else ""

@@ -11,6 +11,7 @@ from checker.verdict import (
     SCHEMA_VERSION,
     CheckedFinding,
     CheckedModule,
+    CheckedSetFinding,
     Report,
     RunReport,
     WheelVerdict,
@@ -84,6 +85,19 @@ def report_to_json(report: Report, *, variant_only: bool = False) -> dict[str, A
         "wheels": [_wheel(w) for w in report.wheels],
         "unused_whitelist": [_entry(e) for e in report.unused_whitelist],
         "whitelist_snippet": report.snippet,
+        **({} if report.set_findings is None else {"set": [_set(f) for f in report.set_findings]}),
+    }
+
+
+def _set(item: CheckedSetFinding) -> dict[str, Any]:
+    f = item.finding
+    return {
+        "kind": f.kind,
+        "wheels": list(f.wheels),
+        "error": f.error,
+        "severity": f.severity,
+        "status": item.status,
+        "whitelist": _entry(item.whitelist),
     }
 
 

@@ -132,12 +132,57 @@ def _wheel_suite(parent: ET.Element, verdict: WheelVerdict) -> dict[str, int]:
     return counts
 
 
+def _set_cases(suite: ET.Element, report: Report) -> list[str]:
+    """A testcase per set finding (one passing ``set`` case when the folder is fine together);
+    a warning passes with its text as system-out."""
+    if report.set_findings is None:
+        return []
+    if not report.set_findings:
+        ET.SubElement(suite, "testcase", {"classname": "set", "name": "one environment"})
+        return ["passed"]
+    outcomes = []
+    for item in report.set_findings:
+        f = item.finding
+        name = f"{f.kind}: {', '.join(f.wheels) or 'the folder'}"
+        case = ET.SubElement(suite, "testcase", {"classname": "set", "name": _xml_safe(name)})
+        if item.status == "failed":
+            failure = ET.SubElement(
+                case, "failure", {"type": f.kind, "message": _xml_safe(_one_line(f.error))}
+            )
+            failure.text = _xml_safe(f.error)
+            outcomes.append("failure")
+        elif item.status == "whitelisted":
+            pattern = item.whitelist.pattern if item.whitelist else ""
+            ET.SubElement(case, "skipped", {"message": _xml_safe(f"whitelisted: {pattern}")})
+            outcomes.append("skipped")
+        else:
+            ET.SubElement(case, "system-out").text = _xml_safe(f"warning: {f.error}")
+            outcomes.append("passed")
+    return outcomes
+
+
+def _count(suite: ET.Element, outcomes: list[str]) -> dict[str, int]:
+    counts = {
+        "tests": len(outcomes),
+        "failures": outcomes.count("failure"),
+        "errors": 0,
+        "skipped": outcomes.count("skipped"),
+    }
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    return counts
+
+
 def render_junit(report: Report) -> str:
     """The report as a JUnit XML document (UTF-8 text, with an XML declaration)."""
     root = ET.Element("testsuites", {"name": "native-import-checker"})
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for verdict in report.wheels:
         for key, value in _wheel_suite(root, verdict).items():
+            totals[key] += value
+    if report.set_findings is not None:
+        suite = ET.SubElement(root, "testsuite", {"name": "set (the folder as one environment)"})
+        for key, value in _count(suite, _set_cases(suite, report)).items():
             totals[key] += value
     for key, value in totals.items():
         root.set(key, str(value))
@@ -163,14 +208,8 @@ def render_run_junit(run: RunReport) -> str:
             outcomes += [
                 _stage_case(suite, verdict.wheel, name, items) for name, items in stages.items()
             ]
-        counts = {
-            "tests": len(outcomes),
-            "failures": outcomes.count("failure"),
-            "errors": 0,
-            "skipped": outcomes.count("skipped"),
-        }
-        for key, value in counts.items():
-            suite.set(key, str(value))
+        outcomes += _set_cases(suite, report)
+        for key, value in _count(suite, outcomes).items():
             totals[key] += value
         suite.set("time", _seconds(sum(w.duration for w in report.wheels)))
     for key, value in totals.items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 RESET = "\x1b[0m"
@@ -71,3 +71,12 @@ class Progress:
 
     def wheel_done(self, index: int, total: int, wheel: str, status: str, seconds: float) -> None:
         self._write(self.format_line(index, total, wheel, status, seconds))
+
+
+def set_line(folder: str, kinds: Sequence[str], seconds: float) -> str:
+    """The live line of a set check: the folder, its findings by kind, the time it took."""
+    counts: dict[str, int] = {}
+    for kind in kinds:
+        counts[kind] = counts.get(kind, 0) + 1
+    found = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no finding"
+    return f"[set] {folder} as one environment: {found}  {seconds:.1f}s"

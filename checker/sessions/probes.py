@@ -8,7 +8,7 @@ import sys
 
 import nox
 
-from checker.aggregate import aggregate
+from checker.aggregate import aggregate, set_expected
 from checker.audit_job import folder_of, run_audit
 from checker.context import RunContext
 from checker.discover import WheelRef
@@ -26,20 +26,22 @@ from checker.reports.outputs import (
     github_output,
     on_github_actions,
 )
-from checker.reports.progress import Progress, color_enabled
+from checker.reports.progress import Progress, color_enabled, set_line
 from checker.selection import parse_posargs, selected_wheels
 from checker.sessions.common import context, guard, queued_sessions
 from checker.sessions.variants import check_variants
 from checker.settings import Settings, load_settings
 from checker.verdict import Report, judge_wheel
+from checker.wheelset.job import SetResult, run_set_session
 from checker.whitelist import load_whitelist
 
 log = logging.getLogger(__name__)
 
 
-# The pipeline of this nox process (``--jobs N``), made by the first probe session that needs
-# one; a different context (another run id or interpreter) gets its own.
-_PIPELINES: dict[RunContext, Pipeline[WheelRef, Fragment]] = {}
+# The pipeline of this nox process (``--jobs N``), made by the first session that needs one;
+# a different context (another run id or interpreter) gets its own. Its keys are the wheels
+# and None, the set check (which runs beside the probes, not after them).
+_PIPELINES: dict[RunContext, Pipeline[WheelRef | None, Fragment | SetResult]] = {}
 
 
 def _upcoming_probes(session: nox.Session, plan: Plan) -> list[WheelRef]:
@@ -52,22 +54,48 @@ def _check(
     session: nox.Session,
     plan: Plan,
     ctx: RunContext,
-    ref: WheelRef,
+    key: WheelRef | None,
     *,
     selected: list[WheelRef],
     jobs: int,
-) -> Fragment:
-    """This session's wheel checked now, or by the pipeline that runs wheels ahead."""
+) -> Fragment | SetResult:
+    """This session's wheel (None: the set check) checked now, or by the pipeline that runs
+    the checks of the sessions to come ahead."""
+
+    def work(item: WheelRef | None) -> Fragment | SetResult:
+        if item is None:
+            return run_set_session(ctx, plan.wheels)
+        return run_probe_session(ctx, item, plan.wheels)
+
     pipeline = _PIPELINES.get(ctx)
     chosen = set(selected)
     upcoming = [r for r in _upcoming_probes(session, plan) if r in chosen] if jobs > 1 else []
     if pipeline is None and upcoming:
-        pipeline = _PIPELINES[ctx] = Pipeline(
-            lambda r: run_probe_session(ctx, r, plan.wheels), jobs
-        )
+        pipeline = _PIPELINES[ctx] = Pipeline(work, jobs)
     if pipeline is None:
-        return run_probe_session(ctx, ref, plan.wheels)
-    return pipeline.result(ref, upcoming)
+        return work(key)
+    return pipeline.result(key, list(upcoming))
+
+
+def set_check(session: nox.Session, plan: Plan) -> None:
+    """Session body of set-check: the folder as one environment, beside the probes."""
+
+    def body() -> str | None:
+        settings, ctx = context(session, plan)
+        selection = parse_posargs(session.posargs, settings.shard)
+        if settings.aggregate_only or not set_expected(ctx, selection):
+            return "the set check runs for the whole folder only (no wheel names, shard 1)"
+        selected = selected_wheels(plan.wheels, selection)
+        jobs = selection.jobs or settings.jobs
+        result = _check(session, plan, ctx, None, selected=selected, jobs=jobs)
+        assert isinstance(result, SetResult)
+        kinds = [f.kind for f in result.findings]
+        print(set_line(str(ctx.packages), kinds, result.duration), flush=True)
+        return None
+
+    skipped = guard(session, body)
+    if skipped:
+        session.skip(skipped)
 
 
 def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
@@ -86,6 +114,7 @@ def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
             progress.start(total)
         jobs = selection.jobs or settings.jobs
         fragment = _check(session, plan, ctx, ref, selected=selected, jobs=jobs)
+        assert isinstance(fragment, Fragment)
         # The same status the aggregate will give it (whitelist included), as a live line.
         whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)
         status = judge_wheel(fragment, whitelist).status

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import nox
 
-from checker.aggregate import judge
+from checker.aggregate import judge, set_expected
 from checker.context import RunContext, make_context
 from checker.discover import WheelRef
 from checker.fragment import Fragment
@@ -17,6 +17,7 @@ from checker.plan import (
     Plan,
     ensure_run_id,
     quiet_library_logs,
+    set_session_name,
     variant_session_name,
 )
 from checker.probe.job import run_probe_session
@@ -29,11 +30,12 @@ from checker.reports.outputs import (
     on_github_actions,
     write_run_files,
 )
-from checker.reports.progress import Progress, color_enabled
+from checker.reports.progress import Progress, color_enabled, set_line
 from checker.selection import Selection, parse_posargs, selected_pairs
 from checker.sessions.common import guard, queued_sessions
 from checker.settings import Settings, load_settings
 from checker.verdict import combine_reports, judge_wheel
+from checker.wheelset.job import SetResult, run_set_session
 from checker.whitelist import load_whitelist
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,9 @@ log = logging.getLogger(__name__)
 # --- variants ([tool.native-check.variants.NAME]) -------------------------------------------
 
 _VARIANT_CONTEXTS: dict[tuple[str, str], RunContext] = {}
-_VARIANT_PIPELINES: dict[str, Pipeline[tuple[str, WheelRef], Fragment]] = {}
+# Keys: (variant, wheel), and (variant, None) for a variant's set check.
+Key = tuple[str, "WheelRef | None"]
+_VARIANT_PIPELINES: dict[str, Pipeline[Key, Fragment | SetResult]] = {}
 
 
 def _variant_context(plan: Plan, name: str, settings: Settings, run_id: str) -> RunContext:
@@ -69,12 +73,45 @@ def _variant_pairs(
     return selection, selected_pairs(folders, selection)
 
 
-def _upcoming_pairs(session: nox.Session, plan: Plan) -> list[tuple[str, WheelRef]]:
-    """The variant probe sessions nox will run after this one (see queued_sessions)."""
-    by_name = {
+def _upcoming(session: nox.Session, plan: Plan) -> list[Key]:
+    """The variant sessions nox will run after this one (see queued_sessions)."""
+    by_name: dict[str, Key] = {
         variant_session_name(v.name, ref): (v.name, ref) for v in plan.variants for ref in v.wheels
     }
+    by_name.update({set_session_name(v.name): (v.name, None) for v in plan.variants})
     return [by_name[name] for name in queued_sessions(session) if name in by_name]
+
+
+def _run(
+    session: nox.Session, plan: Plan, settings: Settings, key: Key, *, chosen: set[Key], jobs: int
+) -> Fragment | SetResult:
+    """``key``'s check now, or by the pipeline that runs the sessions to come ahead (across
+    variants: a wheel checked for one variant is shared with the next one)."""
+    run_id = ensure_run_id(os.environ)
+
+    def work(item: Key) -> Fragment | SetResult:
+        name, ref = item
+        own = _variant_context(plan, name, settings, run_id)
+        wheels = plan.variant(name).wheels
+        if ref is None:
+            return run_set_session(own, wheels)
+        return run_probe_session(own, ref, wheels, share=True)
+
+    upcoming = [k for k in _upcoming(session, plan) if k in chosen] if jobs > 1 else []
+    pipeline = _VARIANT_PIPELINES.get(run_id)
+    if pipeline is None and upcoming:
+        pipeline = _VARIANT_PIPELINES[run_id] = Pipeline(work, jobs)
+    return pipeline.result(key, upcoming) if pipeline else work(key)
+
+
+def _chosen(plan: Plan, settings: Settings, selection: Selection, pairs: list[Key]) -> set[Key]:
+    """The selected probes and the set checks this run makes."""
+    chosen = set(pairs)
+    run_id = ensure_run_id(os.environ)
+    for name in {name for name, _ in pairs}:
+        if set_expected(_variant_context(plan, name, settings, run_id), selection):
+            chosen.add((name, None))
+    return chosen
 
 
 def probe_variant(session: nox.Session, plan: Plan, name: str, ref: WheelRef) -> None:
@@ -87,20 +124,11 @@ def probe_variant(session: nox.Session, plan: Plan, name: str, ref: WheelRef) ->
         selection, pairs = _variant_pairs(plan, session, settings)
         if (name, ref) not in pairs:
             return "not selected" + (" (another shard)" if selection.shard else "")
-        run_id = ensure_run_id(os.environ)
-        ctx = _variant_context(plan, name, settings, run_id)
-
-        def work(pair: tuple[str, WheelRef]) -> Fragment:
-            own = _variant_context(plan, pair[0], settings, run_id)
-            return run_probe_session(own, pair[1], plan.variant(pair[0]).wheels, share=True)
-
+        ctx = _variant_context(plan, name, settings, ensure_run_id(os.environ))
         jobs = selection.jobs or settings.jobs
-        chosen = set(pairs)
-        upcoming = [p for p in _upcoming_pairs(session, plan) if p in chosen] if jobs > 1 else []
-        pipeline = _VARIANT_PIPELINES.get(run_id)
-        if pipeline is None and upcoming:
-            pipeline = _VARIANT_PIPELINES[run_id] = Pipeline(work, jobs)
-        fragment = pipeline.result((name, ref), upcoming) if pipeline else work((name, ref))
+        chosen = _chosen(plan, settings, selection, list(pairs))
+        fragment = _run(session, plan, settings, (name, ref), chosen=chosen, jobs=jobs)
+        assert isinstance(fragment, Fragment)
         progress = Progress(sys.stdout)
         index = pairs.index((name, ref)) + 1
         if index == 1:
@@ -114,6 +142,29 @@ def probe_variant(session: nox.Session, plan: Plan, name: str, ref: WheelRef) ->
             note = "  (unchanged: earlier result)"
         seconds = 0.0 if note else fragment.duration
         progress.wheel_done(index, len(pairs), f"{name}: {ref.filename}{note}", status, seconds)
+        return None
+
+    skipped = guard(session, body)
+    if skipped:
+        session.skip(skipped)
+
+
+def set_check_variant(session: nox.Session, plan: Plan, name: str) -> None:
+    """Session body of set-check-<variant>: that variant's folder as one environment."""
+
+    def body() -> str | None:
+        quiet_library_logs(os.environ)
+        settings = load_settings(plan.project_dir, os.environ)
+        selection, pairs = _variant_pairs(plan, session, settings)
+        ctx = _variant_context(plan, name, settings, ensure_run_id(os.environ))
+        chosen = _chosen(plan, settings, selection, list(pairs))
+        if settings.aggregate_only or (name, None) not in chosen:
+            return "not selected (the set check runs for a whole selected folder, shard 1)"
+        jobs = selection.jobs or settings.jobs
+        result = _run(session, plan, settings, (name, None), chosen=chosen, jobs=jobs)
+        assert isinstance(result, SetResult)
+        kinds = [f.kind for f in result.findings]
+        print(set_line(f"{name} ({ctx.packages})", kinds, result.duration), flush=True)
         return None
 
     skipped = guard(session, body)

@@ -1,0 +1,60 @@
+"""File collisions: two wheels of the folder that install one file path with other contents.
+
+An installer writes the wheels one after another: the second silently overwrites the first's
+file. The installed paths come from each wheel's RECORD, as they land in the venv
+(``.data/`` schemes included: ``data`` into the prefix, ``scripts`` into bin/Scripts); paths
+are compared without case on Windows and macOS, whose file systems fold it. Two wheels that
+ship the same bytes at one path (the empty ``nvidia/__init__.py`` of every nvidia-* wheel)
+overwrite nothing and are no collision. No install is needed to find them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from checker.findings import SetFinding
+from checker.integrity import record_hashes
+from checker.wheel import WheelContents
+
+log = logging.getLogger(__name__)
+
+_SHOWN = 5
+
+
+def _landed(contents: WheelContents, windows: bool, fold: bool) -> dict[str, tuple[str, str]]:
+    """Compared path -> (installed path, RECORD hash) of a wheel's files."""
+    landed = {}
+    for member, digest in record_hashes(contents).items():
+        if member.startswith(contents.dist_info + "/"):
+            continue  # each distribution's own metadata folder
+        path = contents.landing_path(member, windows=windows)
+        if path:
+            landed[path.lower() if fold else path] = (path, digest)
+    return landed
+
+
+def file_collisions(
+    wheels: Sequence[WheelContents], *, fold_case: bool = False, windows: bool = False
+) -> list[SetFinding]:
+    """One finding per pair of wheels that install a path with different contents."""
+    owners: dict[str, list[tuple[str, str, str]]] = {}  # key -> (wheel, path, hash)
+    for contents in wheels:
+        for key, (path, digest) in _landed(contents, windows, windows or fold_case).items():
+            owners.setdefault(key, []).append((contents.path.name, path, digest))
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for entries in owners.values():
+        for i, (first, path, digest) in enumerate(entries):
+            for second, _path, other in entries[i + 1 :]:
+                if other != digest and first != second:
+                    pairs.setdefault((first, second), []).append(path)
+    findings = []
+    for (first, second), paths in sorted(pairs.items()):
+        shown = ", ".join(sorted(paths)[:_SHOWN])
+        more = f" (+{len(paths) - _SHOWN} more)" if len(paths) > _SHOWN else ""
+        error = (
+            f"{first} and {second} install {len(paths)} same file path(s) with different "
+            f"contents (the one installed last wins): {shown}{more}"
+        )
+        findings.append(SetFinding("file-collision", (first, second), error))
+    return findings

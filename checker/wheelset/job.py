@@ -1,0 +1,192 @@
+"""The set check: the packages folder as the one environment it becomes when shipped.
+
+Per folder (per variant): file collisions (RECORD, no install), duplicate runtimes (a
+warning), one uv venv with every wheel that fits the interpreter (``not-co-installable`` with
+uv's reason when that is impossible: two versions of a project, conflicting requirements),
+then the co-import of every native module in one process, both orders. The result is the
+set fragment ``{fragments}/_set.json``, judged by the aggregate with the wheels' fragments.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.tags import parse_tag
+from packaging.utils import canonicalize_name
+
+from checker.atomic import read_text_if_exists, write_json_atomic
+from checker.context import RunContext, folder_digest
+from checker.discover import WheelRef
+from checker.errors import InputFileError
+from checker.findings import SetFinding
+from checker.fragment import code_digest, sha256_file
+from checker.platforms import supported_tags
+from checker.probe.bytecode import shared_bytecode
+from checker.probe.install import find_uv, install_together
+from checker.probe.modules import plan_modules
+from checker.probe.runner import ProbeOptions, Sandbox
+from checker.probe.venvs import discard_venvs
+from checker.static_facts import static_facts
+from checker.wheel import WheelContents, extension_candidates, open_wheel
+from checker.wheelset.coimport import co_import
+from checker.wheelset.collisions import file_collisions
+from checker.wheelset.runtimes import duplicate_runtimes
+
+log = logging.getLogger(__name__)
+
+SET_FRAGMENT = "_set.json"
+
+
+@dataclass(frozen=True)
+class SetResult:
+    """The set fragment: what the folder's wheels do together, for one run."""
+
+    run_id: str
+    fingerprint: str
+    findings: tuple[SetFinding, ...]
+    duration: float
+    details: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "fingerprint": self.fingerprint,
+            "findings": [f.to_json() for f in self.findings],
+            "duration": self.duration,
+            "details": self.details,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SetResult:
+        return cls(
+            run_id=str(data["run_id"]),
+            fingerprint=str(data["fingerprint"]),
+            findings=tuple(SetFinding.from_json(f) for f in data["findings"]),
+            duration=float(data["duration"]),
+            details=dict(data.get("details") or {}),
+        )
+
+
+def set_fingerprint(ctx: RunContext) -> str:
+    """What the set check's result depends on: the folder, the interpreter, the settings."""
+    settings = ctx.settings
+    key = [
+        folder_digest(ctx.packages), str(ctx.interpreter), ctx.info.version, ctx.platform,
+        ctx.variant, code_digest(), settings.import_timeout, settings.skip_modules,
+        settings.keep_env,
+    ]  # fmt: skip
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
+
+
+def set_fragment_path(ctx: RunContext) -> Path:
+    return ctx.fragments_dir / SET_FRAGMENT
+
+
+def write_set_result(ctx: RunContext, result: SetResult) -> Path:
+    return write_json_atomic(set_fragment_path(ctx), result.to_json(), compact=True)
+
+
+def read_set_result(path: Path) -> SetResult | None:
+    """The set fragment at ``path``; None if there is none; InputFileError if damaged."""
+    text = read_text_if_exists(path, "set fragment")
+    if text is None:
+        return None
+    try:
+        return SetResult.from_json(json.loads(text))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputFileError(f"{path}: not a valid set fragment: {exc}") from None
+
+
+def _fits(contents: WheelContents, ctx: RunContext) -> bool:
+    wheel_tags = {t for text in contents.tags for t in parse_tag(text)}
+    return not wheel_tags.isdisjoint(supported_tags(ctx.info))
+
+
+def _modules(ctx: RunContext, wheels: Sequence[WheelContents]) -> list[tuple[str, str]]:
+    """(module, wheel) to import, wheel by wheel in sorted order, as the probes plan them."""
+    found = []
+    for contents in sorted(wheels, key=lambda c: c.path.name):
+        sha256, _size = sha256_file(contents.path, ctx.hash_memo)
+        facts = static_facts(
+            contents, sha256, min_glibc=ctx.settings.min_glibc, cache=ctx.static_cache
+        )
+        candidates = extension_candidates(contents, ctx.info.ext_suffixes)
+        exports = functools.partial(facts.exports, contents)
+        plan = plan_modules(contents, candidates, ctx.settings.skip_modules, exports)
+        found += [(c.module, contents.path.name) for c in plan.to_import]
+    return found
+
+
+def _conflicting(reason: str, wheels: Sequence[WheelContents]) -> tuple[str, ...]:
+    """The wheels whose projects uv's reason names (all of them when it names none)."""
+    text = reason.lower().replace("_", "-")
+    named = [c.path.name for c in wheels if str(canonicalize_name(c.project)) in text]
+    return tuple(named or [c.path.name for c in wheels])
+
+
+def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
+    """Check the folder ``refs`` as one environment (findings are data, never exceptions)."""
+    started = time.perf_counter()
+    findings: list[SetFinding] = []
+    details: dict[str, Any] = {"started": round(time.time(), 3)}
+    with ExitStack() as stack:
+        opened = [open_wheel(ref.path)[0] for ref in refs]
+        wheels = [stack.enter_context(c) for c in opened if c is not None]
+        fold = ctx.platform.startswith(("windows", "macosx"))
+        findings += file_collisions(
+            wheels, fold_case=fold, windows=ctx.platform.startswith("windows")
+        )
+        findings += duplicate_runtimes(wheels)
+        fitting = [c for c in wheels if _fits(c, ctx)]
+        details["wheels"] = len(fitting)
+        venv_folder = ctx.settings.work_dir / "set" / ctx.scope
+        venv = venv_folder / set_fingerprint(ctx)[:12]
+        discard_venvs(ctx, venv_folder, keep_bytecode_of=venv.name)
+        python, reason = install_together(
+            find_uv(), ctx.interpreter, venv, [c.path for c in fitting], ctx.packages
+        )
+        details["co_installed"] = python is not None
+        if python is None:
+            error = f"uv cannot install the folder as one environment: {reason}"
+            findings.append(SetFinding("not-co-installable", _conflicting(reason, fitting), error))
+        else:
+            modules = _modules(ctx, fitting)
+            options = ProbeOptions(
+                timeout=ctx.settings.import_timeout,
+                keep_env=ctx.settings.keep_env,
+                pycache=ctx.pycache_dir,
+            )
+            share = (
+                shared_bytecode(ctx.pycache_dir, ctx.info.cache_tag) if ctx.info.cache_tag else None
+            )
+            new = share is not None and share.is_new(venv)
+            if share is not None and new:
+                share.seed(venv)
+            done = co_import(python, modules, Sandbox(ctx.sandbox_dir("_set")), options)
+            if share is not None and new:
+                share.remember(venv)
+            findings += done.findings
+            details["modules"] = done.modules
+    return SetResult(
+        run_id=ctx.run_id,
+        fingerprint=set_fingerprint(ctx),
+        findings=tuple(findings),
+        duration=time.perf_counter() - started,
+        details=details,
+    )
+
+
+def run_set_session(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
+    """What a set-check session does: check the folder and write the set fragment."""
+    result = check_set(ctx, refs)
+    write_set_result(ctx, result)
+    return result
