@@ -5,7 +5,8 @@ file. The installed paths come from each wheel's RECORD, as they land in the ven
 (``.data/`` schemes included: ``data`` into the prefix, ``scripts`` into bin/Scripts); paths
 are compared without case on Windows and macOS, whose file systems fold it. Two wheels that
 ship the same bytes at one path (the empty ``nvidia/__init__.py`` of every nvidia-* wheel)
-overwrite nothing and are no collision. No install is needed to find them.
+overwrite nothing and are no collision; two versions of one project are the set check's
+``not-co-installable``, not a collision. No install is needed to find them.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def file_collisions(
 ) -> list[SetFinding]:
     """One finding per pair of wheels that install a path with different contents."""
     owners: dict[str, list[tuple[str, str, str]]] = {}  # key -> (wheel, path, hash)
+    project = {c.path.name: c.project for c in wheels}
     for contents in wheels:
         for key, (path, digest) in _landed(contents, windows, windows or fold_case).items():
             owners.setdefault(key, []).append((contents.path.name, path, digest))
@@ -46,7 +48,8 @@ def file_collisions(
     for entries in owners.values():
         for i, (first, path, digest) in enumerate(entries):
             for second, _path, other in entries[i + 1 :]:
-                if other != digest and first != second:
+                # Two versions of one project: not-co-installable says it, once.
+                if other != digest and project[first] != project[second]:
                     pairs.setdefault((first, second), []).append(path)
     findings = []
     for (first, second), paths in sorted(pairs.items()):

@@ -1,10 +1,12 @@
 """The set check: the packages folder as the one environment it becomes when shipped.
 
 Per folder (per variant): file collisions (RECORD, no install), duplicate runtimes (a
-warning), one uv venv with every wheel that fits the interpreter (``not-co-installable`` with
-uv's reason when that is impossible: two versions of a project, conflicting requirements),
-then the co-import of every native module in one process, both orders. The result is the
-set fragment ``{fragments}/_set.json``, judged by the aggregate with the wheels' fragments.
+warning), then one uv venv with every wheel that fits the interpreter and is intact (a wheel
+that fails integrity or differs from its pin is left out, as its probe never installs it):
+``not-co-installable`` with uv's reason when that is impossible (two versions of a project,
+conflicting requirements), else the co-import of every native module in one process, both
+orders. The result is the set fragment ``{fragments}/_set.json``, judged by the aggregate
+with the wheels' fragments.
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ from checker.discover import WheelRef
 from checker.errors import InputFileError
 from checker.findings import SetFinding
 from checker.fragment import code_digest, sha256_file
+from checker.integrity import archive_findings
+from checker.lock import check_against_lock
 from checker.platforms import supported_tags
 from checker.probe.bytecode import shared_bytecode
 from checker.probe.install import find_uv, install_together
 from checker.probe.modules import plan_modules
 from checker.probe.runner import ProbeOptions, Sandbox
 from checker.probe.venvs import discard_venvs
-from checker.static_facts import static_facts
+from checker.static_facts import StaticFacts, static_facts
 from checker.wheel import WheelContents, extension_candidates, open_wheel
 from checker.wheelset.coimport import co_import
 from checker.wheelset.collisions import file_collisions
@@ -111,14 +115,27 @@ def _fits(contents: WheelContents, ctx: RunContext) -> bool:
     return not wheel_tags.isdisjoint(supported_tags(ctx.info))
 
 
-def _modules(ctx: RunContext, wheels: Sequence[WheelContents]) -> list[tuple[str, str]]:
+def _trusted(ctx: RunContext, contents: WheelContents) -> StaticFacts | None:
+    """The wheel's static facts when it may be installed and imported at all: it fits the
+    interpreter, its paths are safe, every byte matches RECORD and it is not changed against
+    its pin. None otherwise: none of its code runs in the set check either."""
+    sha256, size = sha256_file(contents.path, ctx.hash_memo)
+    if not _fits(contents, ctx) or archive_findings(contents):
+        return None
+    if ctx.locked is not None:
+        pin = check_against_lock(ctx.locked, contents.path, sha256, size)
+        if pin is not None and pin.kind == "lock-changed":
+            return None
+    facts = static_facts(contents, sha256, min_glibc=ctx.settings.min_glibc, cache=ctx.static_cache)
+    return None if facts.record else facts
+
+
+def _modules(
+    ctx: RunContext, wheels: Sequence[tuple[WheelContents, StaticFacts]]
+) -> list[tuple[str, str]]:
     """(module, wheel) to import, wheel by wheel in sorted order, as the probes plan them."""
     found = []
-    for contents in sorted(wheels, key=lambda c: c.path.name):
-        sha256, _size = sha256_file(contents.path, ctx.hash_memo)
-        facts = static_facts(
-            contents, sha256, min_glibc=ctx.settings.min_glibc, cache=ctx.static_cache
-        )
+    for contents, facts in sorted(wheels, key=lambda item: item[0].path.name):
         candidates = extension_candidates(contents, ctx.info.ext_suffixes)
         exports = functools.partial(facts.exports, contents)
         plan = plan_modules(contents, candidates, ctx.settings.skip_modules, exports)
@@ -146,8 +163,10 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
             wheels, fold_case=fold, windows=ctx.platform.startswith("windows")
         )
         findings += duplicate_runtimes(wheels)
-        fitting = [c for c in wheels if _fits(c, ctx)]
+        trusted = [(c, facts) for c in wheels if (facts := _trusted(ctx, c)) is not None]
+        fitting = [c for c, _facts in trusted]
         details["wheels"] = len(fitting)
+        details["left_out"] = sorted({c.path.name for c in wheels} - {c.path.name for c in fitting})
         venv_folder = ctx.settings.work_dir / "set" / ctx.scope
         venv = venv_folder / set_fingerprint(ctx)[:12]
         discard_venvs(ctx, venv_folder, keep_bytecode_of=venv.name)
@@ -159,7 +178,7 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
             error = f"uv cannot install the folder as one environment: {reason}"
             findings.append(SetFinding("not-co-installable", _conflicting(reason, fitting), error))
         else:
-            modules = _modules(ctx, fitting)
+            modules = _modules(ctx, trusted)
             options = ProbeOptions(
                 timeout=ctx.settings.import_timeout,
                 keep_env=ctx.settings.keep_env,

@@ -149,8 +149,11 @@ def test_ci_run_fails_with_one_failed_one_whitelisted_one_passed(ci_run: CiRun) 
 def test_junit_has_one_suite_per_wheel_with_failure_and_skip(ci_run: CiRun) -> None:
     xml = JUnitXml.fromfile(str(ci_run.report_dir / "junit.xml"))
     suites = {suite.name: suite for suite in xml}
-    assert len(list(xml)) == len(suites) == 3
-    assert set(suites) == {w["wheel"] for w in ci_run.report["wheels"]}
+    # One suite per wheel, and the set check's (the folder as one environment).
+    assert len(list(xml)) == len(suites) == 4
+    assert set(suites) == {w["wheel"] for w in ci_run.report["wheels"]} | {
+        "set (the folder as one environment)"
+    }
 
     failed = suites[wheel_name(ci_run.report, FAILING)]
     (case,) = list(failed)
@@ -441,4 +444,5 @@ def test_parallel_run_gives_the_sequential_verdict(
     assert [p.relative_to(tmp_path / "par") for p in (tmp_path / "par").rglob("report.json")] == [
         Path("report") / "report.json"
     ]
-    assert len(list((tmp_path / "par" / "report" / "fragments").iterdir())) == 3
+    fragments = sorted(p.name for p in (tmp_path / "par" / "report" / "fragments").iterdir())
+    assert len(fragments) == 4 and fragments[0] == "_set.json"  # three wheels and the set

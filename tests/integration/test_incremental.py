@@ -31,7 +31,7 @@ def _build(folder: Path, work: Path, body: str = "") -> None:
 
 
 def _reused(report_dir: Path) -> dict[str, bool]:
-    fragments = (report_dir / "fragments").glob("*.json")
+    fragments = (report_dir / "fragments").glob("*.whl.json")
     return {
         json.loads(p.read_text())["project"]: "reused_from" in json.loads(p.read_text())["extra"]
         for p in fragments

@@ -11,7 +11,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.support.noxrun import ROOT, run_nox
+from tests.support.noxrun import ROOT
+from tests.support.noxrun import run_nox as _run_nox
 from tests.support.wheelbuild import (
     extension_wheel,
     make_wheel,
@@ -23,6 +24,15 @@ from tests.support.wheelbuild import (
 pytestmark = pytest.mark.integration
 
 SCHEMA = json.loads((ROOT / "checker" / "data" / "report.schema.json").read_text())
+
+
+def run_nox(
+    tmp: Path, packages: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, str, dict[str, Any] | None]:
+    """The per-wheel path, without the set check: these folders hold two versions of one
+    project on purpose (unique session names), which as one environment is not
+    co-installable (tests/integration/test_set_check.py covers that)."""
+    return _run_nox(tmp, packages, *args, env={"NATIVE_CHECK_SET_CHECK": "0", **(env or {})})
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,213 @@
+"""The folder as one environment (the set check), with gcc-built wheels, real uv and imports.
+
+Every folder here passes wheel by wheel; together, each shows one thing per-wheel venvs cannot
+see, next to a clean folder of the same shape.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from checker.discover import discover
+from checker.findings import SetFinding
+from checker.wheelset.job import check_set
+from tests.integration.conftest import build_context, check_in_folder
+from tests.support.noxrun import ROOT, run_nox
+from tests.support.wheelbuild import (
+    PythonBuild,
+    compile_shared,
+    make_wheel,
+    module_source,
+    python_build,
+)
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        shutil.which("gcc") is None or not sys.platform.startswith("linux"),
+        reason="needs gcc and Linux",
+    ),
+]
+
+SCHEMA = json.loads((ROOT / "checker" / "data" / "report.schema.json").read_text())
+# Loads its bundled library with RTLD_GLOBAL, as torch loads libtorch_global_deps.
+GLOBAL_INIT = """import ctypes, os
+_lib = ctypes.CDLL(os.path.join(os.path.dirname(__file__), "{lib}"), mode=ctypes.RTLD_GLOBAL)
+"""
+
+
+@pytest.fixture(scope="module")
+def build() -> PythonBuild:
+    return python_build(Path(sys.executable))
+
+
+def _lib(build: PythonBuild, tmp: Path, name: str, source: str) -> bytes:
+    out = tmp / "libs" / name
+    return compile_shared(build, source, out, python_headers=False, args=[f"-Wl,-soname,{name}"])
+
+
+def _set(tmp: Path, folder: Path) -> list[SetFinding]:
+    ctx = build_context(tmp / "run", folder)
+    return list(check_set(ctx, discover(folder)).findings)
+
+
+def _globals_folder(build: PythonBuild, tmp: Path, *, symbol: str, on_wrong: str) -> Path:
+    """nicaglob loads libnicval_a.so (defining ``symbol``) with RTLD_GLOBAL; nicbuser's
+    extension calls nic_value() of its own bundled libnicval_b.so and checks it is its own."""
+    folder = tmp / "packages"
+    lib_a = _lib(build, tmp, "libnicval_a.so", f"int {symbol}(void) {{ return 1; }}\n")
+    ext_a = compile_shared(build, module_source("_a"), tmp / "a" / f"_a{build.ext_suffix}")
+    make_wheel(
+        folder, "nicaglob", "1.0",
+        {
+            "nicaglob/__init__.py": GLOBAL_INIT.format(lib="libnicval_a.so"),
+            "nicaglob/libnicval_a.so": lib_a,
+            f"nicaglob/_a{build.ext_suffix}": ext_a,
+        },
+        tag=build.tag,
+    )  # fmt: skip
+    lib_b = tmp / "libs" / "libnicval_b.so"
+    _lib(build, tmp, "libnicval_b.so", "int nic_value(void) { return 2; }\n")
+    source = module_source(
+        "_b", body=f"if (nic_value() != 2) {{ {on_wrong} }}", prelude="int nic_value(void);"
+    )
+    args = [
+        f"-L{lib_b.parent}",
+        "-lnicval_b",
+        "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../nicbuser.libs",
+    ]
+    ext_b = compile_shared(build, source, tmp / "b" / f"_b{build.ext_suffix}", args=args)
+    make_wheel(
+        folder, "nicbuser", "1.0",
+        {
+            "nicbuser/__init__.py": "",
+            f"nicbuser/_b{build.ext_suffix}": ext_b,
+            "nicbuser.libs/libnicval_b.so": lib_b.read_bytes(),
+        },
+        tag=build.tag,
+    )  # fmt: skip
+    return folder
+
+
+WRONG_RAISES = (
+    'PyErr_SetString(PyExc_ImportError, "nic_value() is not nicbuser\'s own"); return NULL;'
+)
+
+
+def test_rtld_global_interposition_is_a_co_import_failure(
+    tmp_path: Path, build: PythonBuild
+) -> None:
+    folder = _globals_folder(build, tmp_path, symbol="nic_value", on_wrong=WRONG_RAISES)
+    # Wheel by wheel, both pass.
+    for wheel in sorted(folder.glob("*.whl")):
+        fragment = check_in_folder(build_context(tmp_path / wheel.stem, folder), wheel)
+        statuses = {m.status for m in fragment.modules}
+        assert "ok" in statuses and "failed" not in statuses, fragment.modules
+    (finding,) = _set(tmp_path, folder)
+    assert finding.kind == "co-import" and finding.severity == "failure"
+    assert finding.error.startswith(
+        "nicbuser._b imports alone but fails after importing nicaglob._a"
+    )
+    assert "nic_value() is not nicbuser's own" in finding.error
+    assert finding.wheels[0].startswith("nicbuser-") and finding.wheels[1].startswith("nicaglob-")
+
+
+def test_co_import_crash_names_the_module_and_its_trigger(
+    tmp_path: Path, build: PythonBuild
+) -> None:
+    folder = _globals_folder(build, tmp_path, symbol="nic_value", on_wrong="abort();")
+    (finding,) = _set(tmp_path, folder)
+    assert finding.kind == "co-import"
+    assert "nicbuser._b imports alone but fails after importing nicaglob._a" in finding.error
+    assert "the interpreter died (SIGABRT)" in finding.error
+
+
+def test_a_preload_that_interposes_nothing_is_fine(tmp_path: Path, build: PythonBuild) -> None:
+    folder = _globals_folder(build, tmp_path, symbol="nic_value_of_a", on_wrong="abort();")
+    assert _set(tmp_path, folder) == []
+
+
+def test_two_wheels_installing_one_path(tmp_path: Path, build: PythonBuild) -> None:
+    folder = tmp_path / "packages"
+    # The same empty namespace __init__ (as every nvidia-* wheel ships) is no collision.
+    make_wheel(folder, "nicfirst", "1.0", {"nicns/__init__.py": "", "nicns/cfg.py": "A = 1\n"})
+    make_wheel(folder, "nicsecond", "1.0", {"nicns/__init__.py": "", "nicns/cfg.py": "A = 2\n"})
+    (finding,) = _set(tmp_path, folder)
+    assert finding.kind == "file-collision"
+    assert finding.wheels == ("nicfirst-1.0-py3-none-any.whl", "nicsecond-1.0-py3-none-any.whl")
+    assert "nicns/cfg.py" in finding.error and "__init__" not in finding.error
+    clean = tmp_path / "clean"
+    make_wheel(clean, "nicfirst", "1.0", {"nicns/__init__.py": "", "nicns/a.py": "A = 1\n"})
+    make_wheel(clean, "nicsecond", "1.0", {"nicns/__init__.py": "", "nicns/b.py": "A = 2\n"})
+    assert _set(tmp_path / "c", clean) == []
+
+
+def test_two_versions_each_needed_is_not_co_installable(tmp_path: Path) -> None:
+    folder = tmp_path / "packages"
+    for version in ("1.0", "2.0"):
+        make_wheel(folder, "nicdep", version, {"nicdep/__init__.py": f"V = {version!r}\n"})
+    make_wheel(folder, "nicold", "1.0", {"nicold/__init__.py": ""}, requires_dist=["nicdep==1.0"])
+    make_wheel(folder, "nicnew", "1.0", {"nicnew/__init__.py": ""}, requires_dist=["nicdep==2.0"])
+    for wheel in folder.glob("nic[on]*.whl"):  # each installs alone
+        assert check_in_folder(build_context(tmp_path / wheel.stem, folder), wheel).install == "ok"
+    (finding,) = _set(tmp_path, folder)
+    assert finding.kind == "not-co-installable"
+    assert "nicdep" in finding.error
+    assert any(w.startswith("nicdep-") for w in finding.wheels)
+    clean = tmp_path / "clean"
+    make_wheel(clean, "nicdep", "2.0", {"nicdep/__init__.py": ""})
+    make_wheel(clean, "nicnew", "1.0", {"nicnew/__init__.py": ""}, requires_dist=["nicdep==2.0"])
+    assert _set(tmp_path / "c", clean) == []
+
+
+def _bundling(folder: Path, build: PythonBuild, tmp: Path, name: str, lib: str) -> None:
+    """``name`` bundles ``{name}.libs/{lib}`` (a build of its own: its bytes name the wheel)."""
+    data = _lib(build, tmp / name, lib, f"int {name}_marker(void) {{ return 1; }}\n")
+    make_wheel(
+        folder, name, "1.0", {f"{name}/__init__.py": "", f"{name}.libs/{lib}": data}, tag=build.tag
+    )
+
+
+def test_two_bundled_openmp_runtimes_are_a_warning(tmp_path: Path, build: PythonBuild) -> None:
+    folder = tmp_path / "packages"
+    _bundling(folder, build, tmp_path, "nicompa", "libgomp-a1b2c3d4.so.1")
+    _bundling(folder, build, tmp_path, "nicompb", "libgomp-e5f6a7b8.so.1")
+    (finding,) = _set(tmp_path, folder)
+    assert (finding.kind, finding.severity) == ("duplicate-runtime", "warning")
+    assert "OpenMP" in finding.error and "libgomp-a1b2c3d4.so.1" in finding.error
+    assert len(finding.wheels) == 2
+    clean = tmp_path / "clean"
+    _bundling(clean, build, tmp_path / "c", "nicompa", "libgomp-a1b2c3d4.so.1")
+    _bundling(clean, build, tmp_path / "c", "nicompb", "libnicunique-e5f6a7b8.so.1")
+    assert _set(tmp_path / "c", clean) == []
+
+
+def test_set_check_through_nox(tmp_path: Path, build: PythonBuild) -> None:
+    """The set-check session, judged by check_native: a failure that the set whitelist covers
+    passes, a warning does not fail the run until strict mode."""
+    folder = _globals_folder(build, tmp_path / "w", symbol="nic_value", on_wrong=WRONG_RAISES)
+    _bundling(folder, build, tmp_path, "nicompa", "libgomp-a1b2c3d4.so.1")
+    _bundling(folder, build, tmp_path, "nicompb", "libgomp-e5f6a7b8.so.1")
+    code, output, report = run_nox(tmp_path / "one", folder, "-s", "check_native")
+    assert report is not None, output
+    jsonschema.validate(report, SCHEMA)
+    assert code == 1, output
+    kinds = {(f["kind"], f["status"]) for f in report["set"]}
+    assert kinds == {("co-import", "failed"), ("duplicate-runtime", "warning")}
+    assert "set-check" in output and "[set]" in output
+    assert report["whitelist_snippet"]["nicbuser-*.whl"]["set"]
+    whitelist = tmp_path / "wl.json"
+    whitelist.write_text(json.dumps({"nicbuser-*.whl": {"set": "is not nicbuser's own"}}))
+    env = {"NATIVE_CHECK_WHITELIST": str(whitelist)}
+    code, output, report = run_nox(tmp_path / "two", folder, "-s", "check_native", env=env)
+    assert report is not None and code == 0, output
+    assert {f["status"] for f in report["set"]} == {"whitelisted", "warning"}
+    strict = {**env, "NATIVE_CHECK_STRICT_WHITELIST": "1"}
+    code, output, _report = run_nox(tmp_path / "three", folder, "-s", "check_native", env=strict)
+    assert code == 1, output
