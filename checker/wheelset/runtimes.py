@@ -1,7 +1,10 @@
 """Duplicate runtimes: several wheels bundle their own build of one runtime (OpenMP, OpenBLAS,
 libgfortran, libstdc++, ...: ``checker/data/policy/runtimes.json``, each with why two in one
-process are a risk). A warning, not a proof: it fails the run only in strict mode, unless the
-co-import shows the conflict.
+process are a risk, and when: OpenMP whatever the copies are called; the others only under
+one file name, where the loader takes the first copy loaded for every wheel).
+
+A warning, not a proof: it fails the run only in strict mode, unless the co-import shows the
+conflict.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ class Runtime:
     name: str
     libraries: tuple[str, ...]  # basename patterns, matched without case
     risk: str
+    conflict: str
+    """"any-build": any two builds conflict (OpenMP: two runtimes, two thread pools);
+    "same-soname": only builds under one file name, which the loader takes for one library
+    (renamed copies, libgfortran-<hash>.so.5, keep apart)."""
 
     def matches(self, basename: str) -> bool:
         return any(fnmatch.fnmatchcase(basename.lower(), p.lower()) for p in self.libraries)
@@ -34,7 +41,7 @@ class Runtime:
 @functools.cache
 def runtimes() -> tuple[Runtime, ...]:
     return tuple(
-        Runtime(str(r["name"]), tuple(r["libraries"]), str(r["risk"]))
+        Runtime(str(r["name"]), tuple(r["libraries"]), str(r["risk"]), str(r["conflict"]))
         for r in load("runtimes.json")["runtimes"]
     )
 
@@ -48,11 +55,25 @@ def duplicate_runtimes(wheels: Sequence[WheelContents]) -> list[SetFinding]:
             for member, digest in sorted(record_hashes(contents).items()):
                 if runtime.matches(posixpath.basename(member)):
                     bundled.setdefault(contents.path.name, []).append((member, digest))
-        builds = {digest for files in bundled.values() for _member, digest in files}
-        if len(bundled) < 2 or len(builds) < 2:
-            continue
-        names = sorted(bundled)
-        files = "; ".join(f"{w}: {', '.join(m for m, _ in bundled[w])}" for w in names)
-        error = f"{len(names)} wheels bundle their own {runtime.name} ({files}): {runtime.risk}"
-        findings.append(SetFinding("duplicate-runtime", tuple(names), error, "warning"))
+        groups = [bundled] if runtime.conflict == "any-build" else _by_soname(bundled)
+        for group in groups:
+            builds = {digest for files in group.values() for _member, digest in files}
+            if len(group) < 2 or len(builds) < 2:
+                continue
+            names = sorted(group)
+            files = "; ".join(f"{w}: {', '.join(m for m, _ in group[w])}" for w in names)
+            error = f"{len(names)} wheels bundle their own {runtime.name} ({files}): {runtime.risk}"
+            findings.append(SetFinding("duplicate-runtime", tuple(names), error, "warning"))
     return findings
+
+
+def _by_soname(
+    bundled: dict[str, list[tuple[str, str]]],
+) -> list[dict[str, list[tuple[str, str]]]]:
+    """The bundled files regrouped by file name: one group per name several wheels ship."""
+    groups: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    for wheel, files in bundled.items():
+        for member, digest in files:
+            name = posixpath.basename(member)
+            groups.setdefault(name, {}).setdefault(wheel, []).append((member, digest))
+    return [groups[name] for name in sorted(groups)]

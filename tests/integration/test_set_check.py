@@ -211,3 +211,17 @@ def test_set_check_through_nox(tmp_path: Path, build: PythonBuild) -> None:
     strict = {**env, "NATIVE_CHECK_STRICT_WHITELIST": "1"}
     code, output, _report = run_nox(tmp_path / "three", folder, "-s", "check_native", env=strict)
     assert code == 1, output
+
+
+def test_renamed_copies_keep_apart_one_soname_conflicts(tmp_path: Path, build: PythonBuild) -> None:
+    """auditwheel's renamed libgfortran copies (numpy, scipy) load side by side: no warning;
+    two builds under one file name are taken for one library by the loader: a warning."""
+    renamed = tmp_path / "renamed"
+    _bundling(renamed, build, tmp_path / "r", "nicfa", "libgfortran-040039e1.so.5")
+    _bundling(renamed, build, tmp_path / "r", "nicfb", "libgfortran-1c2d3e4f.so.5")
+    assert _set(tmp_path / "r", renamed) == []
+    same = tmp_path / "same"
+    _bundling(same, build, tmp_path / "s", "nicfa", "libgfortran.so.5")
+    _bundling(same, build, tmp_path / "s", "nicfb", "libgfortran.so.5")
+    (finding,) = _set(tmp_path / "s", same)
+    assert finding.kind == "duplicate-runtime" and "libgfortran" in finding.error
