@@ -14,6 +14,7 @@ package's, a runtime initialised twice, ...).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ class CoImport:
     findings: tuple[SetFinding, ...]
     modules: int
     processes: int
+    seconds: dict[str, float]  # "forward", "reverse", "alone" (and bisecting)
 
 
 def _segments(results: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -101,8 +103,12 @@ def co_import(
     findings: dict[str, SetFinding] = {}
     processes = 0
     alone: dict[str, bool] = {}  # module -> fails alone too
-    for order in (names, names[::-1]):
+    seconds = {"forward": 0.0, "reverse": 0.0, "alone": 0.0}
+    for label, order in (("forward", names), ("reverse", names[::-1])):
+        started = time.perf_counter()
         results = run_probe(python, order, sandbox, options)
+        seconds[label] = time.perf_counter() - started
+        started = time.perf_counter()
         processes += 1 + sum(1 for r in results if "crash" in r or "timeout" in r)
         starts = _segments(results)
         for index, result in enumerate(results):
@@ -123,7 +129,8 @@ def co_import(
             trigger = smallest_trigger(earlier, fails_after, MAX_BISECT_RUNS)
             processes += MAX_BISECT_RUNS if trigger is None else len(trigger) + 1
             findings[module] = _finding(module, result, trigger, wheel_of)
-    return CoImport(tuple(findings.values()), len(names), processes)
+        seconds["alone"] += time.perf_counter() - started
+    return CoImport(tuple(findings.values()), len(names), processes, seconds)
 
 
 def _finding(

@@ -170,9 +170,12 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
         venv_folder = ctx.settings.work_dir / "set" / ctx.scope
         venv = venv_folder / set_fingerprint(ctx)[:12]
         discard_venvs(ctx, venv_folder, keep_bytecode_of=venv.name)
+        prepared = time.perf_counter()
+        details["seconds"] = {"prepare": round(prepared - started, 3)}
         python, reason = install_together(
             find_uv(), ctx.interpreter, venv, [c.path for c in fitting], ctx.packages
         )
+        details["seconds"]["install"] = round(time.perf_counter() - prepared, 3)
         details["co_installed"] = python is not None
         if python is None:
             error = f"uv cannot install the folder as one environment: {reason}"
@@ -195,6 +198,7 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
                 share.remember(venv)
             findings += done.findings
             details["modules"] = done.modules
+            details["seconds"].update({k: round(v, 3) for k, v in done.seconds.items()})
     return SetResult(
         run_id=ctx.run_id,
         fingerprint=set_fingerprint(ctx),

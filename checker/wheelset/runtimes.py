@@ -13,6 +13,7 @@ import fnmatch
 import functools
 import logging
 import posixpath
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,7 +36,13 @@ class Runtime:
     (renamed copies, libgfortran-<hash>.so.5, keep apart)."""
 
     def matches(self, basename: str) -> bool:
-        return any(fnmatch.fnmatchcase(basename.lower(), p.lower()) for p in self.libraries)
+        return _pattern(self.libraries).match(basename.lower()) is not None
+
+
+@functools.cache
+def _pattern(libraries: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled pattern for a runtime's basename globs (matched without case)."""
+    return re.compile("|".join(fnmatch.translate(p.lower()) for p in libraries))
 
 
 @functools.cache
@@ -49,12 +56,13 @@ def runtimes() -> tuple[Runtime, ...]:
 def duplicate_runtimes(wheels: Sequence[WheelContents]) -> list[SetFinding]:
     """A warning per runtime that two or more wheels bundle in different builds."""
     findings = []
+    files = {c.path.name: sorted(record_hashes(c).items()) for c in wheels}
     for runtime in runtimes():
         bundled: dict[str, list[tuple[str, str]]] = {}  # wheel -> [(member, hash)]
-        for contents in wheels:
-            for member, digest in sorted(record_hashes(contents).items()):
+        for wheel, members in files.items():
+            for member, digest in members:
                 if runtime.matches(posixpath.basename(member)):
-                    bundled.setdefault(contents.path.name, []).append((member, digest))
+                    bundled.setdefault(wheel, []).append((member, digest))
         groups = [bundled] if runtime.conflict == "any-build" else _by_soname(bundled)
         for group in groups:
             builds = {digest for files in group.values() for _member, digest in files}
