@@ -56,21 +56,21 @@ def runtimes() -> tuple[Runtime, ...]:
 def duplicate_runtimes(wheels: Sequence[WheelContents]) -> list[SetFinding]:
     """A warning per runtime that two or more wheels bundle in different builds."""
     findings = []
-    files = {c.path.name: sorted(record_hashes(c).items()) for c in wheels}
+    recorded = {c.path.name: sorted(record_hashes(c).items()) for c in wheels}
     for runtime in runtimes():
         bundled: dict[str, list[tuple[str, str]]] = {}  # wheel -> [(member, hash)]
-        for wheel, members in files.items():
+        for wheel, members in recorded.items():
             for member, digest in members:
                 if runtime.matches(posixpath.basename(member)):
                     bundled.setdefault(wheel, []).append((member, digest))
         groups = [bundled] if runtime.conflict == "any-build" else _by_soname(bundled)
         for group in groups:
-            builds = {digest for files in group.values() for _member, digest in files}
+            builds = {digest for found in group.values() for _member, digest in found}
             if len(group) < 2 or len(builds) < 2:
                 continue
             names = sorted(group)
-            files = "; ".join(f"{w}: {', '.join(m for m, _ in group[w])}" for w in names)
-            error = f"{len(names)} wheels bundle their own {runtime.name} ({files}): {runtime.risk}"
+            shown = "; ".join(f"{w}: {', '.join(m for m, _ in group[w])}" for w in names)
+            error = f"{len(names)} wheels bundle their own {runtime.name} ({shown}): {runtime.risk}"
             findings.append(SetFinding("duplicate-runtime", tuple(names), error, "warning"))
     return findings
 
