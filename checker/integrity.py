@@ -13,7 +13,6 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 
-from checker.binary import SNIFF_SIZE, sniff
 from checker.findings import Finding
 from checker.wheel import WheelContents
 
@@ -22,7 +21,6 @@ log = logging.getLogger(__name__)
 # Files that RECORD lists without a hash, or that may be absent from RECORD (PEP 376/491).
 _UNHASHED = ("RECORD", "RECORD.jws", "RECORD.p7s")
 _WEAK_HASHES = frozenset({"md5", "sha1"})
-_CHUNK = 1 << 20
 
 
 def _finding(message: str, file: str | None) -> Finding:
@@ -56,21 +54,10 @@ def symlink_findings(contents: WheelContents) -> list[Finding]:
 
 
 def _digest(contents: WheelContents, member: str, algorithm: str) -> tuple[str, int]:
-    """Hash a member streaming; a binary's bytes are kept for the audit and export checks."""
-    hasher = hashlib.new(algorithm)
-    size = 0
-    binary: list[bytes] | None = None
-    with contents.zip.open(member) as handle:
-        while chunk := handle.read(_CHUNK):
-            if size == 0 and sniff(chunk[:SNIFF_SIZE]) is not None:
-                binary = []
-            hasher.update(chunk)
-            size += len(chunk)
-            if binary is not None:
-                binary.append(chunk)
-    if binary is not None:
-        contents.keep(member, b"".join(binary))
-    return base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode("ascii"), size
+    """A member's hash, read once (the installed file, else one streaming extraction that
+    keeps a binary on disk for the audit and export checks: checker.members)."""
+    digest, size = contents.store.digest(member, algorithm)
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii"), size
 
 
 def record_rows(contents: WheelContents) -> Iterator[tuple[int, list[str]]]:

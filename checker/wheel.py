@@ -18,13 +18,12 @@ from packaging.utils import (
 )
 from packaging.utils import canonicalize_version as _canonicalize_version
 
-from checker.binary import BinaryInfo, read_binary
+from checker.binary import BinaryInfo, read_binary_file
 from checker.findings import Finding
+from checker.members import MemberStore
 
 log = logging.getLogger(__name__)
 
-# How much of a wheel's binaries stay in memory between the passes that read them.
-BINARY_CACHE_BYTES = 512 * 1024 * 1024
 # Where members of ``{dist}.data/<scheme>/`` land relative to site-packages.
 _SITE_SCHEMES = ("purelib", "platlib")
 
@@ -42,38 +41,30 @@ class WheelContents:
     tags: frozenset[str]
     names: tuple[str, ...]
     zip: zipfile.ZipFile
-    # Binary members read once and shared by integrity, audit and export checks (see read).
-    _binaries: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    # Member bytes read once, from the installed files or one streaming extraction (members.py).
+    store: MemberStore = field(compare=False, repr=False, default=None)  # type: ignore[assignment]
     _parsed: dict[str, BinaryInfo] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.store is None:
+            object.__setattr__(self, "store", MemberStore(self.zip))
 
     def __enter__(self) -> WheelContents:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._binaries.clear()
         self._parsed.clear()
+        self.store.close()
         self.zip.close()
 
-    def read(self, member: str) -> bytes:
-        """A member's bytes, from memory when an earlier pass kept them."""
-        data = self._binaries.get(member)
-        return data if data is not None else self.zip.read(member)
-
-    def binary(self, member: str, data: bytes | None = None) -> BinaryInfo:
-        """The parsed binary ``member`` (parsed once per wheel; BinaryFormatError if not one)."""
+    def binary(self, member: str) -> BinaryInfo:
+        """The parsed binary ``member`` (parsed once per wheel, through mmap of its bytes on
+        disk; BinaryFormatError if it is not one)."""
         info = self._parsed.get(member)
         if info is None:
-            info = read_binary(self.read(member) if data is None else data, member)
+            info = read_binary_file(self.store.path(member), member)
             self._parsed[member] = info
         return info
-
-    def kept(self, member: str) -> bool:
-        return member in self._binaries
-
-    def keep(self, member: str, data: bytes) -> None:
-        """Keep a binary member's bytes for later passes, within a memory budget."""
-        if sum(map(len, self._binaries.values())) + len(data) <= BINARY_CACHE_BYTES:
-            self._binaries[member] = data
 
     def installed_path(self, member: str) -> str | None:
         """Where ``member`` lands relative to site-packages (None: outside it or metadata)."""

@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from checker.binary import SNIFF_SIZE, BinaryFormatError, BinaryInfo, sniff
+from checker.binary import BinaryFormatError, BinaryInfo, sniff
 from checker.wheel import WheelContents
 
 logger = logging.getLogger(__name__)
@@ -94,32 +94,16 @@ def module_name(installed: str, info: BinaryInfo) -> tuple[str, bool]:
     return installed, False
 
 
-def _read_member(contents: WheelContents, info: zipfile.ZipInfo) -> tuple[str, bytes] | None:
-    """(format, whole bytes) of a binary member; None (after the sniff bytes) otherwise."""
-    data = contents.read(info.filename) if contents.kept(info.filename) else None
-    if data is not None:
-        kind = sniff(data[:SNIFF_SIZE])
-        return (kind, data) if kind is not None else None
-    with contents.zip.open(info) as handle:
-        kind = sniff(handle.read(SNIFF_SIZE))
-    if kind is None:
-        return None
-    # Reading anew costs one more 4 KiB inflate but spares copying a huge binary once more.
-    data = contents.zip.read(info)
-    contents.keep(info.filename, data)
-    return kind, data
-
-
 def iter_binaries(contents: WheelContents) -> Iterator[WheelBinary]:
-    """Every readable binary of the wheel, found by magic number, each member read once."""
+    """Every readable binary of the wheel, found by magic number: only the first bytes of the
+    others are read; a binary is parsed from its bytes on disk (checker.members)."""
     for info in contents.zip.infolist():
         if info.is_dir() or info.file_size < 4:
             continue
         try:
-            found = _read_member(contents, info)
-            if found is None:
+            if sniff(contents.store.head(info.filename)) is None:
                 continue
-            binary = contents.binary(info.filename, found[1])
+            binary = contents.binary(info.filename)
         except _UNREADABLE as exc:
             logger.warning(
                 "%s: %s: skipped by the static audit: %s", contents.path.name, info.filename, exc

@@ -12,12 +12,15 @@ for data of no known format or data that is truncated or corrupt.
 from __future__ import annotations
 
 import logging
+import mmap
+from pathlib import Path
 
 from checker.binary.base import (
     ArchSlice,
     BinaryFormatError,
     BinaryInfo,
     BinaryReader,
+    Buffer,
     ImportedSymbol,
 )
 from checker.binary.elf import ElfReader
@@ -35,6 +38,7 @@ __all__ = [
     "BinaryReader",
     "ImportedSymbol",
     "read_binary",
+    "read_binary_file",
     "sniff",
 ]
 
@@ -56,7 +60,17 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def read_binary(data: bytes, name: str) -> BinaryInfo:
+def read_binary_file(path: Path, name: str) -> BinaryInfo:
+    """Parse the binary in the file ``path`` through mmap: only the parts its format needs are
+    read (the page cache holds them, not the process); ``name`` is for messages."""
+    with path.open("rb") as handle:
+        if path.stat().st_size < 4:
+            raise BinaryFormatError(f"{name}: not a binary: {path.stat().st_size} bytes")
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return read_binary(mapped, name)
+
+
+def read_binary(data: Buffer, name: str) -> BinaryInfo:
     """Parse a binary held in memory; ``name`` (its path inside the wheel) is for messages.
 
     Raises BinaryFormatError for an unknown format or corrupt data.

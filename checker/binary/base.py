@@ -7,13 +7,23 @@ whether a fact is a problem is the job of the callers.
 
 from __future__ import annotations
 
+import io
 import logging
+import mmap
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import IO, Literal, Protocol, Union, cast
 
 logger = logging.getLogger(__name__)
 
 BinaryFormat = Literal["elf", "macho", "pe"]
+Buffer = Union[bytes, mmap.mmap]
+"""A binary's bytes: in memory, or a read-only mapping of its file (checker.members)."""
+
+
+def as_stream(data: Buffer) -> IO[bytes]:
+    """A seekable stream over ``data`` for the parser libraries (a mapping is one already:
+    wrapping it in BytesIO would copy every byte)."""
+    return cast("IO[bytes]", data if isinstance(data, mmap.mmap) else io.BytesIO(data))
 
 
 class BinaryFormatError(Exception):
@@ -94,7 +104,7 @@ class BinaryReader(Protocol):
         """Whether ``head`` (the first bytes of a file) carries this format's magic number."""
         ...
 
-    def read(self, data: bytes, name: str) -> BinaryInfo:
+    def read(self, data: Buffer, name: str) -> BinaryInfo:
         """Parse ``data``; raise BinaryFormatError (naming ``name``) when it is unreadable."""
         ...
 

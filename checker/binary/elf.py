@@ -9,7 +9,6 @@ no DWARF, no disassembly.
 
 from __future__ import annotations
 
-import io
 import logging
 import struct
 import sys
@@ -17,7 +16,15 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from checker.binary.base import ArchSlice, BinaryInfo, ImportedSymbol, c_string, format_error
+from checker.binary.base import (
+    ArchSlice,
+    BinaryInfo,
+    Buffer,
+    ImportedSymbol,
+    as_stream,
+    c_string,
+    format_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +75,8 @@ class ElfReader:
     def matches(self, head: bytes) -> bool:
         return head[:4] == ELF_MAGIC
 
-    def read(self, data: bytes, name: str) -> BinaryInfo:
-        if not self.matches(data):
+    def read(self, data: Buffer, name: str) -> BinaryInfo:
+        if not self.matches(bytes(data[:4])):
             raise format_error(name, "ELF", "no ELF magic number")
         try:
             slice_ = _read_slice(data)
@@ -78,11 +85,11 @@ class ElfReader:
         return BinaryInfo(format="elf", name=name, slices=(slice_,))
 
 
-def _read_slice(data: bytes) -> ArchSlice:
+def _read_slice(data: Buffer) -> ArchSlice:
     # pyelftools is imported on first use: a run whose static facts are cached never needs it.
     from elftools.elf.elffile import ELFFile  # type: ignore[import-untyped, unused-ignore]
 
-    elf = ELFFile(io.BytesIO(data))
+    elf = ELFFile(as_stream(data))
     is64 = elf.elfclass == 64
     little = bool(elf.little_endian)
     arch = _arch(elf["e_machine"], is64, little)
@@ -120,13 +127,13 @@ def _arch(machine: object, is64: bool, little: bool) -> str:
     return f"em_{machine}"
 
 
-def _file_bytes(data: bytes, offset: int, size: int, what: str) -> bytes:
+def _file_bytes(data: Buffer, offset: int, size: int, what: str) -> bytes:
     if offset < 0 or size < 0 or offset + size > len(data):
         raise ValueError(f"{what} (offset {offset}, size {size}) runs past the end of the file")
     return data[offset : offset + size]
 
 
-def _section_bytes(data: bytes, section: Any, what: str) -> bytes:
+def _section_bytes(data: Buffer, section: Any, what: str) -> bytes:
     if section["sh_type"] == "SHT_NOBITS":
         return b""
     return _file_bytes(data, int(section["sh_offset"]), int(section["sh_size"]), what)
@@ -164,7 +171,7 @@ def _read_verneed(section: Any) -> dict[int, tuple[str, str]]:
     return result
 
 
-def _from_sections(elf: Any, data: bytes) -> tuple[_Dynamic, _Tables]:
+def _from_sections(elf: Any, data: Buffer) -> tuple[_Dynamic, _Tables]:
     from elftools.elf.dynamic import DynamicSection  # type: ignore[import-untyped, unused-ignore]
     from elftools.elf.gnuversions import (  # type: ignore[import-untyped, unused-ignore]
         GNUVerNeedSection,
@@ -194,7 +201,7 @@ def _from_sections(elf: Any, data: bytes) -> tuple[_Dynamic, _Tables]:
     return dynamic, _Tables(dynsym, dynstr, entsize, versym, verneed)
 
 
-def _from_segment(elf: Any, data: bytes) -> tuple[_Dynamic, _Tables]:
+def _from_segment(elf: Any, data: Buffer) -> tuple[_Dynamic, _Tables]:
     """Fallback for files whose section headers were stripped: read via PT_DYNAMIC.
 
     Symbol versions are not resolved here (every imported symbol gets version None).

@@ -7,13 +7,20 @@ decoded here with ``struct``.
 
 from __future__ import annotations
 
-import io
 import logging
 import struct
 from dataclasses import dataclass
 from typing import Any
 
-from checker.binary.base import ArchSlice, BinaryInfo, ImportedSymbol, c_string, format_error
+from checker.binary.base import (
+    ArchSlice,
+    BinaryInfo,
+    Buffer,
+    ImportedSymbol,
+    as_stream,
+    c_string,
+    format_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +100,7 @@ class MachOReader:
             return len(head) < 8 or 0 < struct.unpack(">I", head[4:8])[0] <= _MAX_FAT_ARCHS
         return False
 
-    def read(self, data: bytes, name: str) -> BinaryInfo:
+    def read(self, data: Buffer, name: str) -> BinaryInfo:
         if not self.matches(data[:8]):
             raise format_error(name, "Mach-O", "no Mach-O magic number")
         try:
@@ -105,7 +112,7 @@ class MachOReader:
         return BinaryInfo(format="macho", name=name, slices=slices)
 
 
-def _load_headers(data: bytes, name: str) -> list[_Header]:
+def _load_headers(data: Buffer, name: str) -> list[_Header]:
     """Parse the headers and load commands of every slice with macholib, from memory."""
     # macholib is imported on first use (a run whose static facts are cached never needs it).
     from macholib.MachO import MachO  # type: ignore[import-untyped, unused-ignore]
@@ -117,7 +124,7 @@ def _load_headers(data: bytes, name: str) -> list[_Header]:
     macho.fat = None
     macho.headers = []
     macho.allow_unknown_load_commands = True
-    macho.load(io.BytesIO(data))
+    macho.load(as_stream(data))
     return [_convert_header(h) for h in macho.headers]
 
 
@@ -164,7 +171,7 @@ def _version(encoded: int) -> str | None:
     return f"{major}.{minor}.{patch}" if patch else f"{major}.{minor}"
 
 
-def _read_slice(data: bytes, header: _Header) -> ArchSlice:
+def _read_slice(data: Buffer, header: _Header) -> ArchSlice:
     if header.offset + header.size > len(data):
         raise ValueError(f"the slice at {header.offset} runs past the end of the file")
     needed: list[str] = []

@@ -10,7 +10,7 @@ import logging
 import struct
 from typing import Any
 
-from checker.binary.base import ArchSlice, BinaryInfo, ImportedSymbol, format_error
+from checker.binary.base import ArchSlice, BinaryInfo, Buffer, ImportedSymbol, format_error
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class PeReader:
             return True  # the PE header is past what we were shown
         return head[pe_offset : pe_offset + 4] == _PE_SIGNATURE
 
-    def read(self, data: bytes, name: str) -> BinaryInfo:
+    def read(self, data: Buffer, name: str) -> BinaryInfo:
         if data[:2] != _MZ:
             raise format_error(name, "PE", "no MZ magic number")
         try:
@@ -96,7 +96,7 @@ def _check_complete(pe: Any, size: int) -> None:
             raise ValueError(f"section {name!r} ends at byte {end} past the end of the file")
 
 
-def _read_slice(data: bytes, name: str) -> ArchSlice:
+def _read_slice(data: Buffer, name: str) -> ArchSlice:
     # pefile is imported on first use (a run whose static facts are cached never needs it).
     import pefile  # type: ignore[import-untyped, unused-ignore]
 

@@ -6,8 +6,7 @@ import functools
 import logging
 import shutil
 import time
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from checker.probe.bytecode import shared_bytecode
 from checker.probe.classify import classify
 from checker.probe.explain import explain
 from checker.probe.import_context import build_import_context
-from checker.probe.install import InstallResult, find_uv, install_wheel
+from checker.probe.install import InstallResult, find_uv, install_wheel, site_packages
 from checker.probe.modules import ModulePlan, plan_modules
 from checker.probe.runner import ProbeOptions, Sandbox, run_probe
 from checker.probe.sharing import shared_check
@@ -163,26 +162,35 @@ def _check_contents(
     tag_problem = _tag_finding(contents, supported_tags(ctx.info))
     findings += [tag_problem] if tag_problem else []
     venv_folder = ctx.venv_dir(ref.session_id, sha256).parent
-    install: Future[tuple[InstallResult, list[str]]] | None = None
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        if not findings and trusted:
-            # uv unpacks files and runs no code of the wheel: it installs while the RECORD
-            # hashes are checked, and the venv is discarded if they do not match.
-            install = pool.submit(_install, ctx, ref, refs, contents, sha256)
-        # RECORD, the static audit and the exports: from the bytes (or their cached result).
-        facts = static_facts(
-            contents, sha256, min_glibc=ctx.settings.min_glibc, cache=ctx.static_cache
-        )
-        findings += facts.record
-        plan = plan_modules(
-            contents, candidates, ctx.settings.skip_modules, lambda m: facts.exports(contents, m)
-        )
-        installed = install.result() if install else None
+    seconds: dict[str, float] = {}
+    installed: tuple[InstallResult, list[str]] | None = None
+    if not findings and trusted:
+        # uv unpacks the files and runs no code of the wheel. What it wrote is the wheel's
+        # bytes: RECORD, the audit and the exports read them there instead of inflating the
+        # archive again (checker.members checks each against the archive as it reads it).
+        started = time.perf_counter()
+        installed = _install(ctx, ref, refs, contents, sha256)
+        seconds["install"] = time.perf_counter() - started
+        if installed[0].python is not None:
+            contents.store.use_installed(_installed_files(contents, installed[0].python))
+    started = time.perf_counter()
+    # RECORD, the static audit and the exports: from the bytes (or their cached result).
+    facts = static_facts(contents, sha256, min_glibc=ctx.settings.min_glibc, cache=ctx.static_cache)
+    seconds["static"] = time.perf_counter() - started
+    findings += facts.record
+    findings += [
+        Finding("integrity", "integrity", "integrity", f"the installed file is not the archive's "
+                f"member (a stale uv cache entry?): {member!r}", member)
+        for member in sorted(contents.store.differing)
+    ]  # fmt: skip
+    plan = plan_modules(
+        contents, candidates, ctx.settings.skip_modules, functools.partial(facts.exports, contents)
+    )
     # The static audit's findings are about other machines: they never stop the import.
     # Its libraries are looked up in the wheels the install brings along, too.
     audit = resolve_across(facts.audit, _surroundings(ctx, refs, contents, installed))
     static = list(audit.findings)
-    details: dict[str, Any] = {"audit": audit.to_json()}
+    details: dict[str, Any] = {"audit": audit.to_json(), "seconds": seconds}
     if findings or installed is None:  # a damaged, unsafe, changed or foreign wheel
         discard_venvs(ctx, venv_folder)
         skipped = _not_installed(plan.to_import, plan.decided)
@@ -195,9 +203,30 @@ def _check_contents(
         failure = _install_failure(ctx, contents, refs, result.finding)
         skipped = _not_installed(plan.to_import, plan.decided)
         return _Checked("failed", skipped, [failure, *static], details)
+    started = time.perf_counter()
     modules = _probe_modules(ctx, ref, refs, contents, plan, python=result.python, extras=extras)
+    seconds["imports"] = time.perf_counter() - started
     modules, static = explain(modules, static, audit)
     return _Checked("ok", modules, static, details)
+
+
+def _installed_files(contents: WheelContents, python: Path) -> Callable[[str], Path | None]:
+    """Member -> the file uv installed it to, for the members installed as they are (not the
+    dist-info, whose RECORD uv rewrites, nor scripts, whose shebang it rewrites)."""
+    venv = python.parent.parent
+    sites = site_packages(venv)
+    if not sites:
+        return lambda member: None
+    site = sites[0]
+    windows = site.parent.parent == venv  # Lib/site-packages; POSIX: lib/pythonX.Y/site-packages
+
+    def locate(member: str) -> Path | None:
+        if member.startswith((contents.dist_info + "/", contents.data_dir + "/scripts/")):
+            return None
+        landed = contents.landing_path(member, windows=windows)
+        return (site / landed).resolve() if landed else None
+
+    return locate
 
 
 def _surroundings(
