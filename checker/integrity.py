@@ -12,8 +12,10 @@ import stat
 import zipfile
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from checker.findings import Finding
+from checker.settings import usable_cpus
 from checker.wheel import WheelContents
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,24 @@ def symlink_findings(contents: WheelContents) -> list[Finding]:
     return findings
 
 
+def _digests(
+    contents: WheelContents, rows: list[tuple[int, list[str]]], members: set[str]
+) -> dict[tuple[str, str], tuple[str, int]]:
+    """(member, algorithm) -> (digest, size) of every hashed RECORD row, the largest members
+    first, on a thread per usable CPU (inflating and hashing release the GIL)."""
+    wanted = {
+        (row[0], row[1].partition("=")[0])
+        for _, row in rows
+        if len(row) == 3 and row[0] in members and row[1]
+    }
+    wanted = {(m, a) for m, a in wanted if a in hashlib.algorithms_guaranteed}
+    sizes = {info.filename: info.file_size for info in contents.zip.infolist()}
+    order = sorted(wanted, key=lambda item: -sizes.get(item[0], 0))
+    with ThreadPoolExecutor(max_workers=min(4, usable_cpus())) as pool:
+        results = pool.map(lambda item: _digest(contents, *item), order)
+        return dict(zip(order, results))
+
+
 def _digest(contents: WheelContents, member: str, algorithm: str) -> tuple[str, int]:
     """A member's hash, read once (the installed file, else one streaming extraction that
     keeps a binary on disk for the audit and export checks: checker.members)."""
@@ -79,7 +99,9 @@ def record_findings(contents: WheelContents) -> list[Finding]:
     members = {n for n in contents.names if not n.endswith("/")}
     listed: set[str] = set()
     findings: list[Finding] = []
-    for lineno, row in record_rows(contents):
+    rows = list(record_rows(contents))
+    digests = _digests(contents, rows, members)
+    for lineno, row in rows:
         if len(row) != 3:
             findings.append(_finding(f"{record_name} line {lineno}: malformed row {row!r}", None))
             continue
@@ -100,7 +122,7 @@ def record_findings(contents: WheelContents) -> list[Finding]:
         if algorithm in _WEAK_HASHES or algorithm not in hashlib.algorithms_guaranteed:
             findings.append(_finding(f"RECORD uses hash {algorithm!r}: {path!r}", path))
             continue
-        actual, size = _digest(contents, path, algorithm)
+        actual, size = digests[(path, algorithm)]
         if actual != expected:
             findings.append(
                 _finding(

@@ -6,7 +6,8 @@ installed file (hashed while read, and its CRC-32 and size compared with the arc
 central directory, so a file that is not this wheel's member, say from a stale cache, is
 noticed and the member read from the archive instead). Otherwise (``nox -s audit``, a wheel
 that is not installed) a member is inflated once, streaming: hashed as it streams, and a
-binary (found by its first bytes) written to a temporary file as it streams. Binaries are
+binary (found by its first bytes) written to a temporary file as it streams. Members are
+read on several threads at once (inflating and hashing release the GIL). Binaries are
 then parsed through ``mmap``: the readers touch only the parts a format needs (ELF headers,
 dynamic section and symbols; Mach-O load commands; PE directories).
 """
@@ -14,9 +15,11 @@ dynamic section and symbols; Mach-O load commands; PE directories).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import shutil
 import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -41,6 +44,8 @@ class MemberStore:
         self._paths: dict[str, Path] = {}  # member -> installed or extracted file, verified
         self._digests: dict[tuple[str, str], tuple[bytes, int]] = {}
         self._tmp: Path | None = None
+        self._lock = threading.Lock()  # members are read from several threads at once
+        self._count = itertools.count()
         self.differing: set[str] = set()
         """Members whose installed file is not the archive's member (never trusted)."""
 
@@ -100,7 +105,8 @@ class MemberStore:
                 size += len(chunk)
         if size != info.file_size or crc != info.CRC:
             log.info("%s: the installed %s is not the archive's member", member, path)
-            self.differing.add(member)
+            with self._lock:
+                self.differing.add(member)
             return None
         self._paths[member] = path
         result = (hasher.digest(), size)
@@ -132,6 +138,7 @@ class MemberStore:
         return result
 
     def _temp_file(self, member: str) -> Path:
-        if self._tmp is None:
-            self._tmp = Path(tempfile.mkdtemp(prefix="native-check-members-"))
-        return self._tmp / f"{len(self._paths):06d}-{Path(member).name}"
+        with self._lock:
+            if self._tmp is None:
+                self._tmp = Path(tempfile.mkdtemp(prefix="native-check-members-"))
+            return self._tmp / f"{next(self._count):06d}-{Path(member).name}"
