@@ -192,7 +192,7 @@ def fragment_stats(fragments: Path, since: float) -> tuple[int, int, float]:
     """Fragments written since ``since`` (a time.time()): how many, how many of them reuse
     an earlier result (``extra.reused_from``), and the summed ``duration`` of the others."""
     count, reused, total = 0, 0, 0.0
-    for path in fragments.glob("*.json"):
+    for path in fragments.glob("*.whl.json"):
         try:
             if path.stat().st_mtime < since:
                 continue
@@ -591,6 +591,23 @@ def _disk_note(extra: dict[str, Any]) -> str:
     return text
 
 
+def slowest(bench: Bench, count: int = 8) -> list[str]:
+    """A table of the slowest wheels of the last nox run and where their time went (the
+    ``details.seconds`` of each fragment: install, static facts, imports; the set check's)."""
+    found = []
+    for path in (bench.report_dir / "fragments").glob("*.json"):
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            extra = data.get("extra") or data.get("details") or {}
+            name = data.get("wheel") or "the set check (folder as one environment)"
+            found.append((float(data.get("duration", 0.0)), name, extra.get("seconds") or {}))
+    lines = ["| wheel | total | stages |", "| --- | ---: | --- |"]
+    for total, name, stages in sorted(found, key=lambda item: -item[0])[:count]:
+        shown = ", ".join(f"{k} {float(v):.2f}" for k, v in stages.items())
+        lines.append(f"| {name} | {total:.2f} | {shown} |")
+    return lines
+
+
 def render(bench: Bench, facts: dict[str, str], extra: dict[str, Any]) -> str:
     sizes = sum(w.stat().st_size for w in bench.wheels)
     projects = sorted({w.name.split("-", 1)[0].lower() for w in bench.wheels})
@@ -618,6 +635,7 @@ def render(bench: Bench, facts: dict[str, str], extra: dict[str, Any]) -> str:
             f"| {row.vs_pyc_floor} | {largest} | {tree} |"
         )
     lines += ["", "Goals of issue 7:", "", *_goals(bench, extra)]
+    lines += ["", "The slowest wheels of the last run, by stage (seconds):", "", *slowest(bench)]
     lines += ["", "Where the time goes:", "", *_time_notes(bench, extra)]
     lines += [
         "",

@@ -8,12 +8,13 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from checker.errors import SetupError
 from checker.findings import Finding
+from checker.wheel import WheelContents
 
 log = logging.getLogger(__name__)
 
@@ -154,3 +155,23 @@ def install_together(
     if proc.returncode != 0:
         return None, _condense(proc.stderr + proc.stdout)
     return venv_python(venv), ""
+
+
+def installed_files(contents: WheelContents, python: Path) -> Callable[[str], Path | None]:
+    """Member -> the file uv installed it to in ``python``'s venv, for the members installed
+    as they are (not the dist-info, whose RECORD uv rewrites, nor scripts, whose shebang it
+    rewrites): where checker.members reads them instead of inflating the archive."""
+    venv = python.parent.parent
+    sites = site_packages(venv)
+    if not sites:
+        return lambda member: None
+    site = sites[0]
+    windows = site.parent.parent == venv  # Lib/site-packages; POSIX: lib/pythonX.Y/site-packages
+
+    def locate(member: str) -> Path | None:
+        if member.startswith((contents.dist_info + "/", contents.data_dir + "/scripts/")):
+            return None
+        landed = contents.landing_path(member, windows=windows)
+        return (site / landed).resolve() if landed else None
+
+    return locate

@@ -6,7 +6,7 @@ import functools
 import logging
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from checker.probe.bytecode import shared_bytecode
 from checker.probe.classify import classify
 from checker.probe.explain import explain
 from checker.probe.import_context import build_import_context
-from checker.probe.install import InstallResult, find_uv, install_wheel, site_packages
+from checker.probe.install import InstallResult, find_uv, install_wheel, installed_files
 from checker.probe.modules import ModulePlan, plan_modules
 from checker.probe.runner import ProbeOptions, Sandbox, run_probe
 from checker.probe.sharing import shared_check
@@ -172,7 +172,7 @@ def _check_contents(
         installed = _install(ctx, ref, refs, contents, sha256)
         seconds["install"] = time.perf_counter() - started
         if installed[0].python is not None:
-            contents.store.use_installed(_installed_files(contents, installed[0].python))
+            contents.store.use_installed(installed_files(contents, installed[0].python))
     started = time.perf_counter()
     # RECORD, the static audit and the exports: from the bytes (or their cached result).
     facts = static_facts(contents, sha256, min_glibc=ctx.settings.min_glibc, cache=ctx.static_cache)
@@ -208,25 +208,6 @@ def _check_contents(
     seconds["imports"] = time.perf_counter() - started
     modules, static = explain(modules, static, audit)
     return _Checked("ok", modules, static, details)
-
-
-def _installed_files(contents: WheelContents, python: Path) -> Callable[[str], Path | None]:
-    """Member -> the file uv installed it to, for the members installed as they are (not the
-    dist-info, whose RECORD uv rewrites, nor scripts, whose shebang it rewrites)."""
-    venv = python.parent.parent
-    sites = site_packages(venv)
-    if not sites:
-        return lambda member: None
-    site = sites[0]
-    windows = site.parent.parent == venv  # Lib/site-packages; POSIX: lib/pythonX.Y/site-packages
-
-    def locate(member: str) -> Path | None:
-        if member.startswith((contents.dist_info + "/", contents.data_dir + "/scripts/")):
-            return None
-        landed = contents.landing_path(member, windows=windows)
-        return (site / landed).resolve() if landed else None
-
-    return locate
 
 
 def _surroundings(

@@ -35,7 +35,7 @@ from checker.integrity import archive_findings
 from checker.lock import check_against_lock
 from checker.platforms import supported_tags
 from checker.probe.bytecode import shared_bytecode
-from checker.probe.install import find_uv, install_together
+from checker.probe.install import find_uv, install_together, installed_files
 from checker.probe.modules import plan_modules
 from checker.probe.runner import ProbeOptions, Sandbox
 from checker.probe.venvs import discard_venvs
@@ -115,19 +115,24 @@ def _fits(contents: WheelContents, ctx: RunContext) -> bool:
     return not wheel_tags.isdisjoint(supported_tags(ctx.info))
 
 
-def _trusted(ctx: RunContext, contents: WheelContents) -> StaticFacts | None:
-    """The wheel's static facts when it may be installed and imported at all: it fits the
-    interpreter, its paths are safe, every byte matches RECORD and it is not changed against
-    its pin. None otherwise: none of its code runs in the set check either."""
-    sha256, size = sha256_file(contents.path, ctx.hash_memo)
+def _may_install(ctx: RunContext, contents: WheelContents) -> bool:
+    """The checks on names alone, as before a probe's install: it fits the interpreter, its
+    paths are safe, it is not changed against its pin (uv runs no code of a wheel)."""
     if not _fits(contents, ctx) or archive_findings(contents):
-        return None
+        return False
     if ctx.locked is not None:
+        sha256, size = sha256_file(contents.path, ctx.hash_memo)
         pin = check_against_lock(ctx.locked, contents.path, sha256, size)
-        if pin is not None and pin.kind == "lock-changed":
-            return None
+        return pin is None or pin.kind != "lock-changed"
+    return True
+
+
+def _intact(ctx: RunContext, contents: WheelContents) -> StaticFacts | None:
+    """The wheel's static facts when every byte matches RECORD (read from the files of the
+    set venv when they are there, checked against the archive); None: none of its code runs."""
+    sha256, _size = sha256_file(contents.path, ctx.hash_memo)
     facts = static_facts(contents, sha256, min_glibc=ctx.settings.min_glibc, cache=ctx.static_cache)
-    return None if facts.record else facts
+    return None if facts.record or contents.store.differing else facts
 
 
 def _modules(
@@ -163,19 +168,32 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
             wheels, fold_case=fold, windows=ctx.platform.startswith("windows")
         )
         findings += duplicate_runtimes(wheels)
-        trusted = [(c, facts) for c in wheels if (facts := _trusted(ctx, c)) is not None]
-        fitting = [c for c, _facts in trusted]
-        details["wheels"] = len(fitting)
-        details["left_out"] = sorted({c.path.name for c in wheels} - {c.path.name for c in fitting})
+        fitting = [c for c in wheels if _may_install(ctx, c)]
         venv_folder = ctx.settings.work_dir / "set" / ctx.scope
         venv = venv_folder / set_fingerprint(ctx)[:12]
         discard_venvs(ctx, venv_folder, keep_bytecode_of=venv.name)
-        prepared = time.perf_counter()
-        details["seconds"] = {"prepare": round(prepared - started, 3)}
+        seconds = details["seconds"] = {"prepare": round(time.perf_counter() - started, 3)}
+        mark = time.perf_counter()
         python, reason = install_together(
             find_uv(), ctx.interpreter, venv, [c.path for c in fitting], ctx.packages
         )
-        details["seconds"]["install"] = round(time.perf_counter() - prepared, 3)
+        seconds["install"] = round(time.perf_counter() - mark, 3)
+        mark = time.perf_counter()
+        trusted: list[tuple[WheelContents, StaticFacts]] = []
+        if python is not None:
+            # RECORD and exports from the files uv wrote (as a probe reads them); a wheel that
+            # fails is left out and the venv made again without it, before anything imports.
+            for contents in fitting:
+                contents.store.use_installed(installed_files(contents, python))
+            trusted = [(c, f) for c in fitting if (f := _intact(ctx, c)) is not None]
+            if len(trusted) < len(fitting):
+                fitting = [c for c, _facts in trusted]
+                python, reason = install_together(
+                    find_uv(), ctx.interpreter, venv, [c.path for c in fitting], ctx.packages
+                )
+        seconds["static"] = round(time.perf_counter() - mark, 3)
+        details["wheels"] = len(fitting)
+        details["left_out"] = sorted({c.path.name for c in wheels} - {c.path.name for c in fitting})
         details["co_installed"] = python is not None
         if python is None:
             error = f"uv cannot install the folder as one environment: {reason}"
@@ -198,7 +216,7 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
                 share.remember(venv)
             findings += done.findings
             details["modules"] = done.modules
-            details["seconds"].update({k: round(v, 3) for k, v in done.seconds.items()})
+            seconds.update({k: round(v, 3) for k, v in done.seconds.items()})
     return SetResult(
         run_id=ctx.run_id,
         fingerprint=set_fingerprint(ctx),
