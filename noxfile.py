@@ -24,7 +24,8 @@
     nox -s lint                          ruff + mypy --strict
 
 One ``probe-<wheel>`` session per wheel (generated below) writes a result fragment (with
-variants configured: one ``probe-<variant>--<wheel>`` session per variant and wheel);
+variants configured: one ``probe-<variant>--<wheel>`` session per variant and wheel), and
+one ``set-check`` session per folder checks the folder as one environment;
 ``check_native`` requires them all and turns the fragments into the verdict. With
 ``--jobs N`` the probe sessions' checks run ahead of them, N at a time (checker/pipeline.py).
 """
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nox
@@ -50,50 +52,36 @@ PLAN = plan.load_plan(Path(__file__).resolve().parent, os.environ, sys.argv)
 plan.ensure_run_id(os.environ)
 
 
-def _register_probe(ref: WheelRef) -> None:
-    def probe(session: nox.Session) -> None:
-        noxglue.probe(session, PLAN, ref)
-
-    probe.__doc__ = f"Install and import {ref.filename} in a fresh uv venv; write its fragment."
+def _generated(name: str, doc: str, body: Callable[[nox.Session], None]) -> None:
+    """Register one generated session (a probe or a set check): no venv of its own."""
+    body.__doc__ = doc
     nox.session(
-        name=plan.probe_session_name(ref),
+        name=name,
         python=None,
         venv_backend="none",
         default=False,
         allow_parallel=True,
         # A fresh clone checks the default set pinned in packages.lock: fetch it first.
         requires=["fetch"] if PLAN.fetch_first else [],
-    )(probe)
+    )(body)
+
+
+def _register_probe(ref: WheelRef) -> None:
+    doc = f"Install and import {ref.filename} in a fresh uv venv; write its fragment."
+    _generated(plan.probe_session_name(ref), doc, lambda s: noxglue.probe(s, PLAN, ref))
 
 
 def _register_variant_probe(variant: str, ref: WheelRef) -> None:
-    def probe(session: nox.Session) -> None:
-        noxglue.probe_variant(session, PLAN, variant, ref)
-
-    probe.__doc__ = f"Variant {variant}: install and import {ref.filename}; write its fragment."
-    nox.session(
-        name=plan.variant_session_name(variant, ref),
-        python=None,
-        venv_backend="none",
-        default=False,
-        allow_parallel=True,
-    )(probe)
+    doc = f"Variant {variant}: install and import {ref.filename}; write its fragment."
+    name = plan.variant_session_name(variant, ref)
+    _generated(name, doc, lambda s: noxglue.probe_variant(s, PLAN, variant, ref))
 
 
 def _register_set(variant: str | None) -> None:
-    def set_check(session: nox.Session) -> None:
-        noxglue.set_check(session, PLAN, variant)
-
     folder = f"variant {variant}'s folder" if variant else "the packages folder"
-    set_check.__doc__ = f"Check {folder} as one environment (collisions, co-install, co-import)."
-    nox.session(
-        name=plan.set_session_name(variant),
-        python=None,
-        venv_backend="none",
-        default=False,
-        allow_parallel=True,
-        requires=["fetch"] if PLAN.fetch_first else [],
-    )(set_check)
+    doc = f"Check {folder} as one environment (collisions, co-install, co-import)."
+    name = plan.set_session_name(variant)
+    _generated(name, doc, lambda s: noxglue.set_check(s, PLAN, variant))
 
 
 for _ref in PLAN.wheels:

@@ -120,14 +120,7 @@ def _wheel_suite(parent: ET.Element, verdict: WheelVerdict) -> dict[str, int]:
             {"classname": _xml_safe(verdict.wheel), "name": "import", "time": "0.000"},
         )
         outcomes.append("passed")
-    counts = {
-        "tests": len(outcomes),
-        "failures": outcomes.count("failure"),
-        "errors": 0,
-        "skipped": outcomes.count("skipped"),
-    }
-    for key, value in counts.items():
-        suite.set(key, str(value))
+    counts = _count(suite, outcomes)
     suite.set("time", _seconds(verdict.duration))
     return counts
 

@@ -83,6 +83,26 @@ def optional_requirements(
     return optional
 
 
+def extra_requirements(
+    requires_dist: Sequence[str], markers: Mapping[str, str]
+) -> Iterator[tuple[str, Requirement]]:
+    """(extra, requirement) for each requirement that applies on the target only with that
+    extra (invalid requirements are left out: find_missing names them)."""
+    for text in requires_dist:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        for extra in _marker_extras(str(req.marker)) if req.marker else []:
+            if _active(req, markers, frozenset({extra})) and not _active(req, markers, frozenset()):
+                yield extra, req
+
+
+def _satisfied(req: Requirement, index: Mapping[str, list[Available]]) -> bool:
+    have = index.get(canonicalize_name(req.name), [])
+    return any(req.specifier.contains(a.version, prereleases=True) for a in have)
+
+
 def installable_extras(
     requires_dist: Sequence[str], index: Mapping[str, list[Available]], markers: Mapping[str, str]
 ) -> list[str]:
@@ -92,24 +112,10 @@ def installable_extras(
     zstandard's ``cffi`` extra) is tested with that dependency installed.
     """
     requirements: dict[str, list[Requirement]] = {}
-    for text in requires_dist:
-        try:
-            req = Requirement(text)
-        except InvalidRequirement:
-            continue
-        for extra in _marker_extras(str(req.marker)) if req.marker else []:
-            if _active(req, markers, frozenset({extra})) and not _active(req, markers, frozenset()):
-                requirements.setdefault(extra, []).append(req)
+    for extra, req in extra_requirements(requires_dist, markers):
+        requirements.setdefault(extra, []).append(req)
     return sorted(
-        extra
-        for extra, reqs in requirements.items()
-        if all(
-            any(
-                r.specifier.contains(a.version, prereleases=True)
-                for a in index.get(canonicalize_name(r.name), [])
-            )
-            for r in reqs
-        )
+        extra for extra, reqs in requirements.items() if all(_satisfied(r, index) for r in reqs)
     )
 
 
@@ -227,18 +233,8 @@ def unsatisfied_extras(
     """Extra -> its requirements on this target that no wheel of the folder satisfies
     (extras that were installed, or that add nothing on this target, are left out)."""
     unmet: dict[str, list[str]] = {}
-    for text in requires_dist:
-        try:
-            req = Requirement(text)
-        except InvalidRequirement:
-            continue
-        for extra in _marker_extras(str(req.marker)) if req.marker else []:
-            if extra in installed or _active(req, markers, frozenset()):
-                continue
-            if not _active(req, markers, frozenset({extra})):
-                continue
-            have = index.get(canonicalize_name(req.name), [])
-            if not any(req.specifier.contains(a.version, prereleases=True) for a in have):
-                shown = f"{req.name}{req.specifier}" if req.specifier else req.name
-                unmet.setdefault(extra, []).append(shown)
+    for extra, req in extra_requirements(requires_dist, markers):
+        if extra not in installed and not _satisfied(req, index):
+            shown = f"{req.name}{req.specifier}" if req.specifier else req.name
+            unmet.setdefault(extra, []).append(shown)
     return unmet
