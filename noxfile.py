@@ -27,7 +27,7 @@ One ``probe-<wheel>`` session per wheel (generated below) writes a result fragme
 variants configured: one ``probe-<variant>--<wheel>`` session per variant and wheel), and
 one ``set-check`` session per folder checks the folder as one environment;
 ``check_native`` requires them all and turns the fragments into the verdict. With
-``--jobs N`` the probe sessions' checks run ahead of them, N at a time (checker/pipeline.py).
+``--jobs N`` the probe sessions' checks run ahead of them, N at a time (checker/probe/pipeline.py).
 """
 
 from __future__ import annotations
