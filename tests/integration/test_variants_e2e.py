@@ -24,7 +24,16 @@ from tests.support.wheelbuild import extension_wheel, make_wheel, module_source,
 pytestmark = pytest.mark.integration
 
 PY311 = Path(sys.executable)
-PY312 = Path("/root/.pyenv/versions/3.12.1/bin/python3.12")
+
+
+def _pyenv_python(minor: str) -> Path:
+    """A CPython 3.{minor} of pyenv (``pyenv root``: $PYENV_ROOT or ~/.pyenv), if there is one."""
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    found = sorted(root.glob(f"versions/3.{minor}.*/bin/python3.{minor}"))
+    return found[-1] if found else root / "versions" / f"3.{minor}" / "bin" / f"python3.{minor}"
+
+
+PY312 = _pyenv_python("12")
 SCHEMA = json.loads((ROOT / "checker" / "data" / "report.schema.json").read_text())
 
 # Imports on 3.11, raises on 3.12 and later: one glob key, used by one variant only.
