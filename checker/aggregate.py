@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from checker.context import RunContext
-from checker.discover import WheelRef, matches, wheel_ref
+from checker.discover import WheelRef, discover, matches, wheel_ref
 from checker.errors import InputFileError
 from checker.findings import Finding, SetFinding
 from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file
@@ -94,7 +94,7 @@ def fresh_set_findings(ctx: RunContext) -> list[SetFinding]:
         return [SetFinding("no-fragment", (), str(exc))]
     if result is None:
         why = "no result: the set-check session did not run or crashed"
-    elif result.fingerprint != set_fingerprint(ctx):
+    elif result.fingerprint != set_fingerprint(ctx, discover(ctx.packages)):
         why = f"stale result in {path.name}: written for another folder, interpreter or checker"
     elif result.run_id != ctx.run_id and not ctx.settings.aggregate_only:
         why = f"stale result in {path.name}: from an earlier run ({result.run_id})"

@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
 
 from checker.atomic import read_text_if_exists, write_json_atomic
-from checker.context import RunContext, folder_digest
+from checker.context import RunContext
 from checker.discover import WheelRef
 from checker.errors import InputFileError
 from checker.findings import SetFinding
@@ -80,13 +80,14 @@ class SetResult:
         )
 
 
-def set_fingerprint(ctx: RunContext) -> str:
-    """What the set check's result depends on: the folder, the interpreter, the settings."""
+def set_fingerprint(ctx: RunContext, refs: Sequence[WheelRef]) -> str:
+    """What the set check's result depends on: every wheel's bytes, the interpreter, the
+    settings and the checker's code."""
     settings = ctx.settings
     key = [
-        folder_digest(ctx.packages), str(ctx.interpreter), ctx.info.version, ctx.platform,
-        ctx.variant, code_digest(), settings.import_timeout, settings.skip_modules,
-        settings.keep_env,
+        sorted((ref.filename, sha256_file(ref.path, ctx.hash_memo)[0]) for ref in refs),
+        str(ctx.interpreter), ctx.info.version, ctx.platform, ctx.variant, code_digest(),
+        settings.import_timeout, settings.skip_modules, settings.keep_env,
     ]  # fmt: skip
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
 
@@ -158,6 +159,7 @@ def _conflicting(reason: str, wheels: Sequence[WheelContents]) -> tuple[str, ...
 def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
     """Check the folder ``refs`` as one environment (findings are data, never exceptions)."""
     started = time.perf_counter()
+    fingerprint = set_fingerprint(ctx, refs)
     findings: list[SetFinding] = []
     details: dict[str, Any] = {"started": round(time.time(), 3)}
     with ExitStack() as stack:
@@ -170,7 +172,7 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
         findings += duplicate_runtimes(wheels)
         fitting = [c for c in wheels if _may_install(ctx, c)]
         venv_folder = ctx.settings.work_dir / "set" / ctx.scope
-        venv = venv_folder / set_fingerprint(ctx)[:12]
+        venv = venv_folder / fingerprint[:12]
         discard_venvs(ctx, venv_folder, keep_bytecode_of=venv.name)
         seconds = details["seconds"] = {"prepare": round(time.perf_counter() - started, 3)}
         mark = time.perf_counter()
@@ -219,7 +221,7 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
             seconds.update({k: round(v, 3) for k, v in done.seconds.items()})
     return SetResult(
         run_id=ctx.run_id,
-        fingerprint=set_fingerprint(ctx),
+        fingerprint=fingerprint,
         findings=tuple(findings),
         duration=time.perf_counter() - started,
         details=details,
@@ -227,7 +229,22 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
 
 
 def run_set_session(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
-    """What a set-check session does: check the folder and write the set fragment."""
-    result = check_set(ctx, refs)
+    """What a set-check session does: check the folder (or, in an incremental run, reuse the
+    result of an earlier run for the same wheels, interpreter and settings) and write the
+    set fragment."""
+    result = None if ctx.settings.fresh else _reusable(ctx, refs)
+    if result is None:
+        result = check_set(ctx, refs)
     write_set_result(ctx, result)
     return result
+
+
+def _reusable(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult | None:
+    try:
+        old = read_set_result(set_fragment_path(ctx))
+    except InputFileError:
+        return None
+    if old is None or old.fingerprint != set_fingerprint(ctx, refs):
+        return None
+    origin = old.details.get("reused_from", old.run_id)
+    return replace(old, run_id=ctx.run_id, details={**old.details, "reused_from": origin})

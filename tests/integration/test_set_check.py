@@ -16,7 +16,7 @@ import pytest
 
 from checker.discover import discover
 from checker.findings import SetFinding
-from checker.wheelset.job import check_set
+from checker.wheelset.job import check_set, run_set_session
 from tests.integration.conftest import build_context, check_in_folder
 from tests.support.noxrun import ROOT, run_nox
 from tests.support.wheelbuild import (
@@ -225,3 +225,20 @@ def test_renamed_copies_keep_apart_one_soname_conflicts(tmp_path: Path, build: P
     _bundling(same, build, tmp_path / "s", "nicfb", "libgfortran.so.5")
     (finding,) = _set(tmp_path / "s", same)
     assert finding.kind == "duplicate-runtime" and "libgfortran" in finding.error
+
+
+def test_unchanged_folder_reuses_the_set_result_in_incremental_runs(tmp_path: Path) -> None:
+    folder = tmp_path / "packages"
+    make_wheel(folder, "nicfirst", "1.0", {"nicfirst/__init__.py": ""})
+    incremental = {"NATIVE_CHECK_FRESH": "0"}
+    first = run_set_session(build_context(tmp_path / "run", folder, incremental), discover(folder))
+    again = run_set_session(build_context(tmp_path / "run", folder, incremental), discover(folder))
+    assert "reused_from" not in first.details and again.details["reused_from"] == first.run_id
+    always = {"NATIVE_CHECK_FRESH": "1"}
+    fresh = run_set_session(build_context(tmp_path / "run", folder, always), discover(folder))
+    assert "reused_from" not in fresh.details  # NATIVE_CHECK_FRESH=1 (CI) never reuses
+    make_wheel(folder, "nicsecond", "1.0", {"nicsecond/__init__.py": ""})
+    changed = run_set_session(
+        build_context(tmp_path / "run", folder, incremental), discover(folder)
+    )
+    assert "reused_from" not in changed.details and changed.details["wheels"] == 2
