@@ -90,7 +90,8 @@ def set_check(session: nox.Session, plan: Plan) -> None:
         result = _check(session, plan, ctx, None, selected=selected, jobs=jobs)
         assert isinstance(result, SetResult)
         kinds = [f.kind for f in result.findings]
-        print(set_line(str(ctx.packages), kinds, result.duration), flush=True)
+        reused = "  (unchanged: earlier result)" if "reused_from" in result.details else ""
+        print(set_line(f"{ctx.packages}{reused}", kinds, result.duration), flush=True)
         return None
 
     skipped = guard(session, body)

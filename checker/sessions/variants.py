@@ -164,7 +164,8 @@ def set_check_variant(session: nox.Session, plan: Plan, name: str) -> None:
         result = _run(session, plan, settings, (name, None), chosen=chosen, jobs=jobs)
         assert isinstance(result, SetResult)
         kinds = [f.kind for f in result.findings]
-        print(set_line(f"{name} ({ctx.packages})", kinds, result.duration), flush=True)
+        reused = "  (unchanged: earlier result)" if "reused_from" in result.details else ""
+        print(set_line(f"{name} ({ctx.packages}){reused}", kinds, result.duration), flush=True)
         return None
 
     skipped = guard(session, body)
