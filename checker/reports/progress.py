@@ -73,10 +73,11 @@ class Progress:
         self._write(self.format_line(index, total, wheel, status, seconds))
 
 
-def set_line(folder: str, kinds: Sequence[str], seconds: float) -> str:
+def set_line(folder: str, kinds: Sequence[str], seconds: float, *, reused: bool = False) -> str:
     """The live line of a set check: the folder, its findings by kind, the time it took."""
     counts: dict[str, int] = {}
     for kind in kinds:
         counts[kind] = counts.get(kind, 0) + 1
     found = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no finding"
-    return f"[set] {folder} as one environment: {found}  {seconds:.1f}s"
+    note = "  (unchanged: earlier result)" if reused else ""
+    return f"[set] {folder} as one environment: {found}{note}  {seconds:.1f}s"

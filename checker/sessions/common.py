@@ -16,7 +16,9 @@ from checker.plan import (
     ensure_run_id,
     quiet_library_logs,
 )
+from checker.reports.progress import set_line
 from checker.settings import Settings, load_settings
+from checker.wheelset.job import SetResult
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +59,16 @@ def queued_sessions(session: nox.Session) -> list[str]:
     if not isinstance(queue, list):
         return []
     return [name for name in (getattr(r, "name", None) for r in queue) if isinstance(name, str)]
+
+
+def run_or_skip(session: nox.Session, body: Callable[[], str | None]) -> None:
+    """Run a session body; a reason it returns skips the session (errors end nox as usual)."""
+    skipped = guard(session, body)
+    if skipped:
+        session.skip(skipped)
+
+
+def set_line_of(folder: str, result: SetResult) -> str:
+    """The live line of a set check's result."""
+    kinds = [f.kind for f in result.findings]
+    return set_line(folder, kinds, result.duration, reused="reused_from" in result.details)

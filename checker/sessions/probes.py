@@ -26,9 +26,9 @@ from checker.reports.outputs import (
     github_output,
     on_github_actions,
 )
-from checker.reports.progress import Progress, color_enabled, set_line
+from checker.reports.progress import Progress, color_enabled
 from checker.selection import parse_posargs, selected_wheels
-from checker.sessions.common import context, guard, queued_sessions
+from checker.sessions.common import context, guard, queued_sessions, run_or_skip, set_line_of
 from checker.sessions.variants import check_variants
 from checker.settings import Settings, load_settings
 from checker.verdict import Report, judge_wheel
@@ -89,14 +89,10 @@ def set_check(session: nox.Session, plan: Plan) -> None:
         jobs = selection.jobs or settings.jobs
         result = _check(session, plan, ctx, None, selected=selected, jobs=jobs)
         assert isinstance(result, SetResult)
-        kinds = [f.kind for f in result.findings]
-        reused = "  (unchanged: earlier result)" if "reused_from" in result.details else ""
-        print(set_line(f"{ctx.packages}{reused}", kinds, result.duration), flush=True)
+        print(set_line_of(str(ctx.packages), result), flush=True)
         return None
 
-    skipped = guard(session, body)
-    if skipped:
-        session.skip(skipped)
+    run_or_skip(session, body)
 
 
 def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
@@ -124,9 +120,7 @@ def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
         progress.wheel_done(index, total, name, status, 0.0 if reused else fragment.duration)
         return None
 
-    skipped = guard(session, body)
-    if skipped:
-        session.skip(skipped)
+    run_or_skip(session, body)
 
 
 def check_native(session: nox.Session, plan: Plan) -> None:

@@ -30,9 +30,9 @@ from checker.reports.outputs import (
     on_github_actions,
     write_run_files,
 )
-from checker.reports.progress import Progress, color_enabled, set_line
+from checker.reports.progress import Progress, color_enabled
 from checker.selection import Selection, parse_posargs, selected_pairs
-from checker.sessions.common import guard, queued_sessions
+from checker.sessions.common import queued_sessions, run_or_skip, set_line_of
 from checker.settings import Settings, load_settings
 from checker.verdict import combine_reports, judge_wheel
 from checker.wheelset.job import SetResult, run_set_session
@@ -144,9 +144,7 @@ def probe_variant(session: nox.Session, plan: Plan, name: str, ref: WheelRef) ->
         progress.wheel_done(index, len(pairs), f"{name}: {ref.filename}{note}", status, seconds)
         return None
 
-    skipped = guard(session, body)
-    if skipped:
-        session.skip(skipped)
+    run_or_skip(session, body)
 
 
 def set_check_variant(session: nox.Session, plan: Plan, name: str) -> None:
@@ -163,14 +161,10 @@ def set_check_variant(session: nox.Session, plan: Plan, name: str) -> None:
         jobs = selection.jobs or settings.jobs
         result = _run(session, plan, settings, (name, None), chosen=chosen, jobs=jobs)
         assert isinstance(result, SetResult)
-        kinds = [f.kind for f in result.findings]
-        reused = "  (unchanged: earlier result)" if "reused_from" in result.details else ""
-        print(set_line(f"{name} ({ctx.packages}){reused}", kinds, result.duration), flush=True)
+        print(set_line_of(f"{name} ({ctx.packages})", result), flush=True)
         return None
 
-    skipped = guard(session, body)
-    if skipped:
-        session.skip(skipped)
+    run_or_skip(session, body)
 
 
 def check_variants(session: nox.Session, plan: Plan) -> int:
