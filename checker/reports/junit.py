@@ -106,8 +106,9 @@ def _stage_case(suite: ET.Element, wheel: str, name: str, items: Sequence[Checke
     return "skipped"
 
 
-def _wheel_suite(parent: ET.Element, verdict: WheelVerdict) -> dict[str, int]:
-    suite = ET.SubElement(parent, "testsuite", {"name": _xml_safe(verdict.wheel)})
+def _wheel_cases(suite: ET.Element, verdict: WheelVerdict) -> list[str]:
+    """The wheel's testcases (a module each, a stage each; one passing ``import`` case for a
+    wheel with neither) in ``suite``; their outcomes."""
     outcomes = [_module_case(suite, verdict.wheel, item) for item in verdict.modules]
     stages: dict[str, list[CheckedFinding]] = {}
     for item in verdict.findings:
@@ -120,7 +121,12 @@ def _wheel_suite(parent: ET.Element, verdict: WheelVerdict) -> dict[str, int]:
             {"classname": _xml_safe(verdict.wheel), "name": "import", "time": "0.000"},
         )
         outcomes.append("passed")
-    counts = _count(suite, outcomes)
+    return outcomes
+
+
+def _wheel_suite(parent: ET.Element, verdict: WheelVerdict) -> dict[str, int]:
+    suite = ET.SubElement(parent, "testsuite", {"name": _xml_safe(verdict.wheel)})
+    counts = _count(suite, _wheel_cases(suite, verdict))
     suite.set("time", _seconds(verdict.duration))
     return counts
 
@@ -192,15 +198,7 @@ def render_run_junit(run: RunReport) -> str:
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for report in run.variants:
         suite = ET.SubElement(root, "testsuite", {"name": _xml_safe(report.variant)})
-        outcomes: list[str] = []
-        for verdict in report.wheels:
-            outcomes += [_module_case(suite, verdict.wheel, item) for item in verdict.modules]
-            stages: dict[str, list[CheckedFinding]] = {}
-            for item in verdict.findings:
-                stages.setdefault(_stage_name(item), []).append(item)
-            outcomes += [
-                _stage_case(suite, verdict.wheel, name, items) for name, items in stages.items()
-            ]
+        outcomes = [o for verdict in report.wheels for o in _wheel_cases(suite, verdict)]
         outcomes += _set_cases(suite, report)
         for key, value in _count(suite, outcomes).items():
             totals[key] += value

@@ -13,6 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import jsonschema
 import pytest
@@ -172,3 +173,21 @@ def test_variant_selection(project: Path, tmp_path: Path) -> None:
     missing = _run(project, tmp_path / "none", "--", "--variant", "nosuch")
     assert missing.code == 2, missing.output
     assert "nosuch" in missing.output and "matches no configured variant" in missing.output
+
+
+def test_junit_html_and_console_show_each_variant(full: NoxRun) -> None:
+    report = full.report
+    assert report is not None, full.output
+    report_dir = full.report_dir
+    suites = ElementTree.parse(report_dir / "junit.xml").getroot().findall("testsuite")
+    assert [s.get("name") for s in suites] == ["base", "extra", "py312"]
+    extra = next(s for s in suites if s.get("name") == "extra")
+    assert {c.get("classname") for c in extra.iter("testcase")} >= {
+        w["wheel"] for w in _variant(report, "extra")["wheels"]
+    }
+    page = (report_dir / "report.html").read_text(encoding="utf-8")
+    assert "Wheels x variants" in page and page.count('id="v-') == 3
+    assert "shared with base" in page
+    for name in ("base", "extra", "py312"):
+        assert f"=== variant {name} ===" in full.output
+    assert "3 variant(s)" in full.output and "shared with another variant" in full.output

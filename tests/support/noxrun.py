@@ -25,6 +25,7 @@ class NoxRun:
     stderr: str
     report: dict[str, Any] | None
     seconds: float
+    report_dir: Path
 
     @property
     def output(self) -> str:
@@ -57,7 +58,7 @@ def nox_run(
     seconds = time.perf_counter() - start
     report_path = report_dir / "report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else None
-    return NoxRun(proc.returncode, proc.stdout, proc.stderr, report, seconds)
+    return NoxRun(proc.returncode, proc.stdout, proc.stderr, report, seconds, report_dir)
 
 
 def run_nox(
