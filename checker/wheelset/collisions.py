@@ -12,7 +12,7 @@ overwrite nothing and are no collision; two versions of one project are the set 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from checker.findings import SetFinding
 from checker.integrity import record_hashes
@@ -23,10 +23,12 @@ log = logging.getLogger(__name__)
 _SHOWN = 5
 
 
-def _landed(contents: WheelContents, windows: bool, fold: bool) -> dict[str, tuple[str, str]]:
+def _landed(
+    contents: WheelContents, hashes: Mapping[str, str], windows: bool, fold: bool
+) -> dict[str, tuple[str, str]]:
     """Compared path -> (installed path, RECORD hash) of a wheel's files."""
     landed = {}
-    for member, digest in record_hashes(contents).items():
+    for member, digest in hashes.items():
         if member.startswith(contents.dist_info + "/"):
             continue  # each distribution's own metadata folder
         path = contents.landing_path(member, windows=windows)
@@ -36,13 +38,19 @@ def _landed(contents: WheelContents, windows: bool, fold: bool) -> dict[str, tup
 
 
 def file_collisions(
-    wheels: Sequence[WheelContents], *, fold_case: bool = False, windows: bool = False
+    wheels: Sequence[WheelContents],
+    *,
+    fold_case: bool = False,
+    windows: bool = False,
+    recorded: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[SetFinding]:
-    """One finding per pair of wheels that install a path with different contents."""
+    """One finding per pair of wheels that install a path with different contents
+    (``recorded``: each wheel's RECORD hashes by file name, when read already)."""
     owners: dict[str, list[tuple[str, str, str]]] = {}  # key -> (wheel, path, hash)
     project = {c.path.name: c.project for c in wheels}
     for contents in wheels:
-        for key, (path, digest) in _landed(contents, windows, windows or fold_case).items():
+        hashes = recorded[contents.path.name] if recorded else record_hashes(contents)
+        for key, (path, digest) in _landed(contents, hashes, windows, windows or fold_case).items():
             owners.setdefault(key, []).append((contents.path.name, path, digest))
     pairs: dict[tuple[str, str], list[str]] = {}
     for entries in owners.values():

@@ -31,7 +31,7 @@ from checker.discover import WheelRef
 from checker.errors import InputFileError
 from checker.findings import SetFinding
 from checker.fragment import code_digest, sha256_file
-from checker.integrity import archive_findings
+from checker.integrity import archive_findings, record_hashes
 from checker.lock import check_against_lock
 from checker.platforms import supported_tags
 from checker.probe.bytecode import shared_bytecode
@@ -166,10 +166,10 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
         opened = [open_wheel(ref.path)[0] for ref in refs]
         wheels = [stack.enter_context(c) for c in opened if c is not None]
         fold = ctx.platform.startswith(("windows", "macosx"))
-        findings += file_collisions(
-            wheels, fold_case=fold, windows=ctx.platform.startswith("windows")
-        )
-        findings += duplicate_runtimes(wheels)
+        recorded = {c.path.name: record_hashes(c) for c in wheels}  # RECORD read once
+        windows = ctx.platform.startswith("windows")
+        findings += file_collisions(wheels, fold_case=fold, windows=windows, recorded=recorded)
+        findings += duplicate_runtimes(wheels, recorded)
         fitting = [c for c in wheels if _may_install(ctx, c)]
         venv_folder = ctx.settings.work_dir / "set" / ctx.scope
         venv = venv_folder / fingerprint[:12]

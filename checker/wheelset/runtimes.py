@@ -14,7 +14,7 @@ import functools
 import logging
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from checker.audit.policy import load
@@ -53,14 +53,19 @@ def runtimes() -> tuple[Runtime, ...]:
     )
 
 
-def duplicate_runtimes(wheels: Sequence[WheelContents]) -> list[SetFinding]:
+def duplicate_runtimes(
+    wheels: Sequence[WheelContents], recorded: Mapping[str, Mapping[str, str]] | None = None
+) -> list[SetFinding]:
     """A warning per runtime that two or more wheels bundle in different builds."""
     findings = []
-    recorded = {c.path.name: sorted(record_hashes(c).items()) for c in wheels}
+    members = {
+        c.path.name: sorted((recorded[c.path.name] if recorded else record_hashes(c)).items())
+        for c in wheels
+    }
     for runtime in runtimes():
         bundled: dict[str, list[tuple[str, str]]] = {}  # wheel -> [(member, hash)]
-        for wheel, members in recorded.items():
-            for member, digest in members:
+        for wheel, files in members.items():
+            for member, digest in files:
                 if runtime.matches(posixpath.basename(member)):
                     bundled.setdefault(wheel, []).append((member, digest))
         groups = [bundled] if runtime.conflict == "any-build" else _by_soname(bundled)
