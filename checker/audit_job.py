@@ -25,7 +25,7 @@ from checker.verdict import Report, build_report
 from checker.wheel import WheelContents, open_wheel
 from checker.wheelset.deps import index_folder, installable_extras
 from checker.wheelset.surroundings import surroundings
-from checker.whitelist import Whitelist
+from checker.whitelist import load_whitelist
 
 log = logging.getLogger(__name__)
 
@@ -102,27 +102,27 @@ def audit_fragment(
     )  # fmt: skip
 
 
-def run_audit(
-    refs: Sequence[WheelRef],
-    settings: Settings,
-    whitelist: Whitelist,
-    *,
-    platform: str,
-    variant: str,
-    locked: LockedSet | None = None,
-    folder: Folder | None = None,
+def audit_report(
+    ctx: RunContext, refs: Sequence[WheelRef], folder_refs: Sequence[WheelRef]
 ) -> Report:
-    """Audit ``refs`` (of ``folder``: its libraries resolved across an install) and write
-    the reports into the report dir."""
-    fragments = [audit_fragment(ref, settings, locked, folder) for ref in refs]
-    report = build_report(
+    """The static audit of ``refs`` (of the folder ``folder_refs``: libraries resolved across
+    an install) against the context's whitelist."""
+    whitelist = load_whitelist(ctx.whitelist_path, required=ctx.settings.whitelist is not None)
+    folder = folder_of(ctx, folder_refs)
+    fragments = [audit_fragment(ref, ctx.settings, ctx.locked, folder) for ref in refs]
+    return build_report(
         fragments,
         whitelist,
-        platform=platform,
-        variant=variant,
+        platform=ctx.platform,
+        variant=ctx.variant,
         python="",
         interpreter="static audit: nothing installed",
-        strict_whitelist=settings.strict_whitelist,
+        strict_whitelist=ctx.settings.strict_whitelist,
     )
-    write_report_files(report, settings.report_dir)
+
+
+def run_audit(ctx: RunContext, refs: Sequence[WheelRef], folder_refs: Sequence[WheelRef]) -> Report:
+    """Audit ``refs`` and write the reports into the report dir."""
+    report = audit_report(ctx, refs, folder_refs)
+    write_report_files(report, ctx.settings.report_dir)
     return report

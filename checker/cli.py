@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from checker.audit_job import folder_of, run_audit
+from checker.audit_job import run_audit
 from checker.context import make_context
 from checker.discover import discover
 from checker.errors import CheckerError, exit_code_for
@@ -23,7 +23,6 @@ from checker.reports.console import render_console
 from checker.reports.progress import color_enabled
 from checker.selection import parse_posargs, selected_wheels
 from checker.settings import load_settings
-from checker.whitelist import load_whitelist
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,11 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = make_context(settings, None, "cli")
         every = discover(ctx.packages)
         refs = selected_wheels(every, parse_posargs(args.names, settings.shard))
-        whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)
-        report = run_audit(
-            refs, settings, whitelist, platform=ctx.platform, variant=ctx.variant,
-            locked=ctx.locked, folder=folder_of(ctx, every),
-        )  # fmt: skip
+        report = run_audit(ctx, refs, every)
     except CheckerError as exc:
         print(f"native-import-checker: error: {exc}", file=sys.stderr)
         return exit_code_for(exc)

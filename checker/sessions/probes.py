@@ -9,7 +9,7 @@ import sys
 import nox
 
 from checker.aggregate import aggregate, set_expected
-from checker.audit_job import folder_of, run_audit
+from checker.audit_job import run_audit
 from checker.context import RunContext
 from checker.discover import WheelRef
 from checker.errors import EXIT_OK
@@ -29,7 +29,7 @@ from checker.reports.outputs import (
 from checker.reports.progress import Progress, color_enabled
 from checker.selection import parse_posargs, selected_wheels
 from checker.sessions.common import context, guard, queued_sessions, run_or_skip, set_line_of
-from checker.sessions.variants import check_variants
+from checker.sessions.variants import audit_variants, check_variants
 from checker.settings import Settings, load_settings
 from checker.verdict import Report, judge_wheel
 from checker.wheelset.job import SetResult, run_set_session
@@ -146,14 +146,11 @@ def audit(session: nox.Session, plan: Plan) -> None:
     """Session body of audit: static checks of any folder, for any platform, no install."""
 
     def body() -> int:
+        if plan.variants:
+            return audit_variants(session, plan)
         settings, ctx = context(session, plan)
         selection = parse_posargs(session.posargs, settings.shard)
-        whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)
-        refs = selected_wheels(plan.wheels, selection)
-        report = run_audit(
-            refs, settings, whitelist, platform=ctx.platform, variant=ctx.variant,
-            locked=ctx.locked, folder=folder_of(ctx, plan.wheels),
-        )  # fmt: skip
+        report = run_audit(ctx, selected_wheels(plan.wheels, selection), plan.wheels)
         return _show(session, report, settings)
 
     if guard(session, body) != EXIT_OK:

@@ -10,6 +10,7 @@ from dataclasses import replace
 import nox
 
 from checker.aggregate import judge, set_expected
+from checker.audit_job import audit_report
 from checker.context import RunContext, make_context
 from checker.discover import WheelRef
 from checker.fragment import Fragment
@@ -169,6 +170,15 @@ def set_check_variant(session: nox.Session, plan: Plan, name: str) -> None:
 
 def check_variants(session: nox.Session, plan: Plan) -> int:
     """check_native with variants: each variant judged against its whitelist, one report."""
+    return _each_variant(session, plan, audit=False)
+
+
+def audit_variants(session: nox.Session, plan: Plan) -> int:
+    """nox -s audit with variants: each variant's folder audited, one report."""
+    return _each_variant(session, plan, audit=True)
+
+
+def _each_variant(session: nox.Session, plan: Plan, *, audit: bool) -> int:
     quiet_library_logs(os.environ)
     settings = load_settings(plan.project_dir, os.environ)
     selection, pairs = _variant_pairs(plan, session, settings)
@@ -179,6 +189,9 @@ def check_variants(session: nox.Session, plan: Plan) -> int:
         if not refs:
             continue
         ctx = _variant_context(plan, planned.name, settings, run_id)
+        if audit:
+            reports.append(audit_report(ctx, refs, planned.wheels))
+            continue
         reports.append(judge(ctx, refs, selection))
         prune_venvs(ctx, [ref.session_id for ref in planned.wheels])
         if not settings.aggregate_only:

@@ -191,3 +191,15 @@ def test_junit_html_and_console_show_each_variant(full: NoxRun) -> None:
     for name in ("base", "extra", "py312"):
         assert f"=== variant {name} ===" in full.output
     assert "3 variant(s)" in full.output and "shared with another variant" in full.output
+
+
+def test_audit_covers_every_variant(project: Path, tmp_path: Path) -> None:
+    noxfile = project / "noxfile.py"
+    run = nox_run(tmp_path, project / "unused", "-s", "audit", noxfile=noxfile)
+    assert run.report is not None, run.output
+    jsonschema.validate(run.report, SCHEMA)
+    assert [v["variant"] for v in run.report["variants"]] == ["base", "extra", "py312"]
+    assert all(
+        v["interpreter"] == "static audit: nothing installed" for v in run.report["variants"]
+    )
+    assert run.code == 0, run.output  # gcc-built linux_* wheels: nothing the audit can fault
