@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import platform
-import shutil
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from checker.fragment import Fragment, write_fragment
 from checker.probe.job import check_wheel
 from tests.integration.conftest import build_context, check_in_folder
 from tests.support.wheelbuild import (
+    NEEDS_GCC_ON_LINUX,
     PythonBuild,
     compile_shared,
     extension_wheel,
@@ -33,13 +33,7 @@ from tests.support.wheelbuild import (
     python_build,
 )
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        shutil.which("gcc") is None or not sys.platform.startswith("linux"),
-        reason="needs gcc and Linux (ELF RUNPATH)",
-    ),
-]
+pytestmark = [pytest.mark.integration, NEEDS_GCC_ON_LINUX]
 
 SHARED = "int nic_shared_value(void) { return 42; }\n"
 USES_SHARED = module_source(

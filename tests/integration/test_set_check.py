@@ -7,7 +7,6 @@ see, next to a clean folder of the same shape.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from checker.wheelset.job import check_set, run_set_session
 from tests.integration.conftest import build_context, check_in_folder
 from tests.support.noxrun import ROOT, run_nox
 from tests.support.wheelbuild import (
+    NEEDS_GCC_ON_LINUX,
     PythonBuild,
     compile_shared,
     make_wheel,
@@ -27,13 +27,7 @@ from tests.support.wheelbuild import (
     python_build,
 )
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        shutil.which("gcc") is None or not sys.platform.startswith("linux"),
-        reason="needs gcc and Linux",
-    ),
-]
+pytestmark = [pytest.mark.integration, NEEDS_GCC_ON_LINUX]
 
 SCHEMA = json.loads((ROOT / "checker" / "data" / "report.schema.json").read_text())
 # Loads its bundled library with RTLD_GLOBAL, as torch loads libtorch_global_deps.

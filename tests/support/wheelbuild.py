@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 _INFO_SCRIPT = """
 import json, sys, sysconfig
 print(json.dumps({
@@ -25,6 +27,13 @@ print(json.dumps({
     "version": "%d%d" % sys.version_info[:2],
 }))
 """
+
+
+NEEDS_GCC_ON_LINUX = pytest.mark.skipif(
+    shutil.which("gcc") is None or not sys.platform.startswith("linux"),
+    reason="needs gcc and Linux (ELF shared libraries, RUNPATH, the dynamic loader)",
+)
+"""For tests whose wheels link shared libraries of their own with gcc."""
 
 
 @dataclass(frozen=True)
