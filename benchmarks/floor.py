@@ -4,8 +4,8 @@ ONE uv venv gets every wheel of the folder, installed offline in one go
 (``uv pip install --no-index --find-links PACKAGES *.whl``; if the set conflicts, wheel by
 wheel, skipping the ones that fail, and says so). Then one process per wheel imports all of
 that wheel's extension modules, ``--workers`` processes at a time. The module list is the
-checker's own (``checker.wheel.open_wheel`` + ``extension_candidates`` with the target's
-``EXTENSION_SUFFIXES`` + ``checker.probe.modules.plan_modules``), so the floor imports exactly what
+checker's own (``checker.wheel.contents.open_wheel`` + ``extension_candidates`` with the target's
+``EXTENSION_SUFFIXES`` + ``checker.wheel.modules.plan_modules``), so the floor imports exactly what
 a probe imports. Each process runs like the probe's: ``-I`` (isolated), bytecode writing on,
 an empty working directory.
 
@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checker package (read-only use)
 
 from checker.probe.install import find_uv, uv_environment  # noqa: E402
-from checker.probe.modules import plan_modules  # noqa: E402
-from checker.wheel import extension_candidates, open_wheel  # noqa: E402
+from checker.wheel.modules import plan_modules  # noqa: E402
+from checker.wheel.contents import extension_candidates, open_wheel  # noqa: E402
 
 IMPORT_TIMEOUT = 300.0
 

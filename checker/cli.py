@@ -15,14 +15,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from checker.audit_job import run_audit
-from checker.context import make_context
-from checker.discover import discover
+from checker.config.context import make_context
+from checker.config.selection import parse_posargs, selected_wheels
+from checker.config.settings import load_settings
 from checker.errors import CheckerError, exit_code_for
 from checker.reports.console import render_console
 from checker.reports.progress import color_enabled
-from checker.selection import parse_posargs, selected_wheels
-from checker.settings import load_settings
+from checker.runs.audit import run_audit
+from checker.wheel.discover import discover
 
 
 def _parser() -> argparse.ArgumentParser:

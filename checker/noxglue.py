@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import nox
 
-from checker.plan import Plan
+from checker.config.plan import Plan
 from checker.sessions import probes, variants
 from checker.sessions.probes import audit, check_native, probe
 from checker.sessions.upkeep import clean, fetch, lock, matrix, whitelist

@@ -35,7 +35,7 @@ from checker.audit.policy import (
 )
 from checker.audit.scan import build_index, iter_binaries
 from checker.findings import Finding
-from checker.wheel import WheelContents
+from checker.wheel.contents import WheelContents
 
 logger = logging.getLogger(__name__)
 

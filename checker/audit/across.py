@@ -20,66 +20,19 @@ folders up on POSIX (``lib/pythonX.Y/site-packages``), two on Windows (``Lib/sit
 
 from __future__ import annotations
 
-import functools
 import logging
 import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from checker.audit.model import UNRESOLVED, AuditResult, BinaryAudit, LinkedLibrary
 from checker.audit.policy import NameList
 from checker.findings import Finding
-from checker.wheel import open_wheel
+from checker.folder.layout import InstalledWheel
 
 logger = logging.getLogger(__name__)
 
 LINK_KINDS = frozenset({"missing-library", "external-library"})
-
-
-@dataclass(frozen=True)
-class InstalledWheel:
-    """Where a wheel's files land in a venv, relative to its site-packages."""
-
-    filename: str
-    files: frozenset[str]
-    by_basename: dict[str, tuple[str, ...]]
-    """Case-folded base name -> installed paths (for PE's DLL folders)."""
-
-    def find(self, link: LinkedLibrary, format: str) -> str | None:
-        """The installed path the loader finds ``link`` at in this wheel, else None."""
-        if format == "pe":
-            paths = self.by_basename.get(posixpath.basename(link.name).lower(), ())
-            return paths[0] if paths else None
-        return next((path for path in link.candidates if path in self.files), None)
-
-
-@functools.lru_cache(maxsize=1024)
-def _layout(path_text: str, _mtime_ns: int, _size: int, windows: bool) -> InstalledWheel | None:
-    contents, _findings = open_wheel(Path(path_text))
-    if contents is None:
-        return None
-    with contents:
-        landed = (contents.landing_path(member, windows=windows) for member in contents.names)
-        files = {path for path in landed if path}
-    by_basename: dict[str, list[str]] = {}
-    for file in sorted(files):
-        by_basename.setdefault(posixpath.basename(file).lower(), []).append(file)
-    return InstalledWheel(
-        Path(path_text).name,
-        frozenset(files),
-        {name: tuple(paths) for name, paths in by_basename.items()},
-    )
-
-
-def installed_layout(path: Path, *, windows: bool = False) -> InstalledWheel | None:
-    """The installed layout of the wheel at ``path`` (None: not a readable wheel); read once
-    per process and file version (each wheel's central directory only)."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return _layout(str(path), stat.st_mtime_ns, stat.st_size, windows)
 
 
 @dataclass(frozen=True)

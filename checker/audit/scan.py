@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from checker.binary import BinaryFormatError, BinaryInfo, sniff
-from checker.wheel import WheelContents
+from checker.wheel.contents import WheelContents
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def module_name(installed: str, info: BinaryInfo) -> tuple[str, bool]:
 
 def iter_binaries(contents: WheelContents) -> Iterator[WheelBinary]:
     """Every readable binary of the wheel, found by magic number: only the first bytes of the
-    others are read; a binary is parsed from its bytes on disk (checker.members)."""
+    others are read; a binary is parsed from its bytes on disk (checker.wheel.members)."""
     for info in contents.zip.infolist():
         if info.is_dir() or info.file_size < 4:
             continue

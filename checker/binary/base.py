@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 BinaryFormat = Literal["elf", "macho", "pe"]
 Buffer = Union[bytes, mmap.mmap]
-"""A binary's bytes: in memory, or a read-only mapping of its file (checker.members)."""
+"""A binary's bytes: in memory, or a read-only mapping of its file (checker.wheel.members)."""
 
 
 def as_stream(data: Buffer) -> IO[bytes]:

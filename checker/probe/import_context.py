@@ -8,15 +8,15 @@ from typing import Any
 
 from packaging.tags import Tag
 
-from checker.discover import WheelRef
-from checker.probe.classify import ImportContext
-from checker.wheel import WheelContents, open_wheel
-from checker.wheelset.deps import (
+from checker.folder.deps import (
     index_folder,
     optional_requirements,
     requirement_names,
     unsatisfied_extras,
 )
+from checker.probe.classify import ImportContext
+from checker.wheel.contents import WheelContents, open_wheel
+from checker.wheel.discover import WheelRef
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from checker.errors import SetupError
 from checker.findings import Finding
-from checker.wheel import WheelContents
+from checker.wheel.contents import WheelContents
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def install_together(
 def installed_files(contents: WheelContents, python: Path) -> Callable[[str], Path | None]:
     """Member -> the file uv installed it to in ``python``'s venv, for the members installed
     as they are (not the dist-info, whose RECORD uv rewrites, nor scripts, whose shebang it
-    rewrites): where checker.members reads them instead of inflating the archive."""
+    rewrites): where checker.wheel.members reads them instead of inflating the archive."""
     venv = python.parent.parent
     sites = site_packages(venv)
     if not sites:

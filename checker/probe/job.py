@@ -14,31 +14,37 @@ from typing import Any
 from packaging.tags import Tag, parse_tag
 
 from checker.audit.across import Surroundings, resolve_across
-from checker.context import RunContext
-from checker.discover import WheelRef
+from checker.audit.surroundings import surroundings
+from checker.config.context import RunContext
+from checker.config.platforms import describe_tags, supported_tags
 from checker.errors import InputFileError
 from checker.findings import Finding, ModuleResult
-from checker.fragment import Fragment, fragment_path, read_fragment, sha256_file, write_fragment
-from checker.integrity import archive_findings
-from checker.lock import check_against_lock
-from checker.platforms import describe_tags, supported_tags
+from checker.folder.deps import (
+    find_missing,
+    index_folder,
+    installable_extras,
+)
 from checker.probe.bytecode import shared_bytecode
 from checker.probe.classify import classify
 from checker.probe.explain import explain
 from checker.probe.import_context import build_import_context
 from checker.probe.install import InstallResult, find_uv, install_wheel, installed_files
-from checker.probe.modules import ModulePlan, plan_modules
 from checker.probe.runner import ProbeOptions, Sandbox, run_probe
 from checker.probe.sharing import shared_check
+from checker.probe.static_facts import static_facts
 from checker.probe.venvs import discard_venvs
-from checker.static_facts import static_facts
-from checker.wheel import WheelContents, extension_candidates, open_wheel
-from checker.wheelset.deps import (
-    find_missing,
-    index_folder,
-    installable_extras,
+from checker.wheel.contents import WheelContents, extension_candidates, open_wheel
+from checker.wheel.discover import WheelRef
+from checker.wheel.fragment import (
+    Fragment,
+    fragment_path,
+    read_fragment,
+    sha256_file,
+    write_fragment,
 )
-from checker.wheelset.surroundings import surroundings
+from checker.wheel.integrity import archive_findings
+from checker.wheel.lock import check_against_lock
+from checker.wheel.modules import ModulePlan, plan_modules
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +173,7 @@ def _check_contents(
     if not findings and trusted:
         # uv unpacks the files and runs no code of the wheel. What it wrote is the wheel's
         # bytes: RECORD, the audit and the exports read them there instead of inflating the
-        # archive again (checker.members checks each against the archive as it reads it).
+        # archive again (checker.wheel.members checks each against the archive as it reads it).
         started = time.perf_counter()
         installed = _install(ctx, ref, refs, contents, sha256)
         seconds["install"] = time.perf_counter() - started

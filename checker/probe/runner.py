@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from checker.interpreter import PROBE_SCRIPT
+from checker.config.interpreter import PROBE_SCRIPT
 
 log = logging.getLogger(__name__)
 

@@ -30,13 +30,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from checker.atomic import write_json_atomic
-from checker.context import RunContext
-from checker.discover import WheelRef
+from checker.config.context import RunContext
+from checker.config.platforms import supported_tags
 from checker.errors import InputFileError
-from checker.fragment import Fragment, read_fragment, sha256_file
-from checker.platforms import supported_tags
-from checker.wheel import open_wheel
-from checker.wheelset.deps import index_folder, installable_extras, requirement_closure
+from checker.folder.deps import index_folder, installable_extras, requirement_closure
+from checker.wheel.contents import open_wheel
+from checker.wheel.discover import WheelRef
+from checker.wheel.fragment import Fragment, read_fragment, sha256_file
 
 log = logging.getLogger(__name__)
 

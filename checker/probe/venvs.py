@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from checker.context import RunContext
+from checker.config.context import RunContext
 from checker.probe.bytecode import mirror
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from checker.reports.progress import colorize
-from checker.verdict import Report, RunReport
+from checker.verdict.report import Report, RunReport
 
 _WIDTH = 180
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 
-from checker.verdict import Report, RunReport, WheelVerdict
+from checker.verdict.report import Report, RunReport, WheelVerdict
 
 _REASON_WIDTH = 300
 

@@ -14,7 +14,7 @@ import hashlib
 import json
 from html import escape
 
-from checker.verdict import Report, WheelVerdict
+from checker.verdict.report import Report, WheelVerdict
 
 _STATUSES = ("failed", "whitelisted", "passed")
 

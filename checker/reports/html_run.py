@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from checker.reports.html import WHEEL_HEAD, controls, extras, page, wheel_rows
-from checker.verdict import RunReport, WheelVerdict
+from checker.verdict.report import RunReport, WheelVerdict
 
 _ORDER = {"failed": 0, "whitelisted": 1, "passed": 2}
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from checker import __version__
 from checker.atomic import write_json_atomic
-from checker.verdict import (
+from checker.verdict.report import (
     SCHEMA_VERSION,
     CheckedFinding,
     CheckedModule,

@@ -18,7 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from checker.verdict import CheckedFinding, CheckedModule, Report, RunReport, WheelVerdict
+from checker.verdict.report import CheckedFinding, CheckedModule, Report, RunReport, WheelVerdict
 
 _MESSAGE_WIDTH = 200
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -19,7 +19,7 @@ from checker.reports.html import render_html
 from checker.reports.html_run import render_run_html
 from checker.reports.json_report import write_json_report, write_run_json
 from checker.reports.junit import render_junit, render_run_junit
-from checker.verdict import Report, RunReport
+from checker.verdict.report import Report, RunReport
 
 log = logging.getLogger(__name__)
 

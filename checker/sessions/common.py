@@ -9,16 +9,16 @@ from typing import Callable, NoReturn, TypeVar
 
 import nox
 
-from checker.context import RunContext, make_context
-from checker.errors import CheckerError, exit_code_for
-from checker.plan import (
+from checker.config.context import RunContext, make_context
+from checker.config.plan import (
     Plan,
     ensure_run_id,
     quiet_library_logs,
 )
+from checker.config.settings import Settings, load_settings
+from checker.errors import CheckerError, exit_code_for
 from checker.reports.progress import set_line
-from checker.settings import Settings, load_settings
-from checker.wheelset.job import SetResult
+from checker.setcheck.job import SetResult
 
 log = logging.getLogger(__name__)
 

@@ -8,16 +8,14 @@ import sys
 
 import nox
 
-from checker.aggregate import aggregate, set_expected
-from checker.audit_job import run_audit
-from checker.context import RunContext
-from checker.discover import WheelRef
-from checker.errors import EXIT_OK
-from checker.fragment import Fragment
-from checker.plan import (
+from checker.config.context import RunContext
+from checker.config.plan import (
     Plan,
     probe_session_name,
 )
+from checker.config.selection import parse_posargs, selected_wheels
+from checker.config.settings import Settings, load_settings
+from checker.errors import EXIT_OK
 from checker.probe.job import run_probe_session
 from checker.probe.pipeline import Pipeline
 from checker.probe.venvs import prune_venvs
@@ -27,13 +25,15 @@ from checker.reports.outputs import (
     on_github_actions,
 )
 from checker.reports.progress import Progress, color_enabled
-from checker.selection import parse_posargs, selected_wheels
+from checker.runs.aggregate import aggregate, set_expected
+from checker.runs.audit import run_audit
 from checker.sessions.common import context, guard, queued_sessions, run_or_skip, set_line_of
 from checker.sessions.variants import audit_variants, check_variants
-from checker.settings import Settings, load_settings
-from checker.verdict import Report, judge_wheel
-from checker.wheelset.job import SetResult, run_set_session
-from checker.whitelist import load_whitelist
+from checker.setcheck.job import SetResult, run_set_session
+from checker.verdict.report import Report, judge_wheel
+from checker.verdict.whitelist import load_whitelist
+from checker.wheel.discover import WheelRef
+from checker.wheel.fragment import Fragment
 
 log = logging.getLogger(__name__)
 

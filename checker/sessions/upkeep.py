@@ -10,17 +10,18 @@ from pathlib import Path
 
 import nox
 
-from checker import ci_matrix, upkeep
-from checker.context import lock_path
-from checker.errors import SetupError, UsageError
-from checker.lock import LOCK_FILE, Lock, LockedSet, read_lock, write_lock
-from checker.pin import LOCK_PLATFORMS, fetch_pinned, pin_folder, pin_platform
-from checker.plan import (
+from checker.config import ci_matrix
+from checker.config.context import lock_path
+from checker.config.paths import default_whitelist_path
+from checker.config.plan import (
     Plan,
 )
+from checker.config.settings import load_settings
+from checker.errors import SetupError, UsageError
+from checker.runs.pin import LOCK_PLATFORMS, fetch_pinned, pin_folder, pin_platform
 from checker.sessions.common import context, guard
-from checker.settings import load_settings
-from checker.whitelist import default_whitelist_path
+from checker.verdict import upkeep
+from checker.wheel.lock import LOCK_FILE, Lock, LockedSet, read_lock, write_lock
 
 log = logging.getLogger(__name__)
 

@@ -9,18 +9,16 @@ from dataclasses import replace
 
 import nox
 
-from checker.aggregate import judge, set_expected
-from checker.audit_job import audit_report
-from checker.context import RunContext, make_context
-from checker.discover import WheelRef
-from checker.fragment import Fragment
-from checker.plan import (
+from checker.config.context import RunContext, make_context
+from checker.config.plan import (
     Plan,
     ensure_run_id,
     quiet_library_logs,
     set_session_name,
     variant_session_name,
 )
+from checker.config.selection import Selection, parse_posargs, selected_pairs
+from checker.config.settings import Settings, load_settings
 from checker.probe.job import run_probe_session
 from checker.probe.pipeline import Pipeline
 from checker.probe.sharing import forget_other_runs
@@ -32,12 +30,14 @@ from checker.reports.outputs import (
     write_run_files,
 )
 from checker.reports.progress import Progress, color_enabled
-from checker.selection import Selection, parse_posargs, selected_pairs
+from checker.runs.aggregate import judge, set_expected
+from checker.runs.audit import audit_report
 from checker.sessions.common import queued_sessions, run_or_skip, set_line_of
-from checker.settings import Settings, load_settings
-from checker.verdict import combine_reports, judge_wheel
-from checker.wheelset.job import SetResult, run_set_session
-from checker.whitelist import load_whitelist
+from checker.setcheck.job import SetResult, run_set_session
+from checker.verdict.report import combine_reports, judge_wheel
+from checker.verdict.whitelist import load_whitelist
+from checker.wheel.discover import WheelRef
+from checker.wheel.fragment import Fragment
 
 log = logging.getLogger(__name__)
 

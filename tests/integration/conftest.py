@@ -10,11 +10,11 @@ from typing import Protocol
 
 import pytest
 
-from checker.context import RunContext, make_context
-from checker.discover import discover
-from checker.fragment import Fragment
+from checker.config.context import RunContext, make_context
+from checker.config.settings import load_settings
 from checker.probe.job import check_wheel
-from checker.settings import load_settings
+from checker.wheel.discover import discover
+from checker.wheel.fragment import Fragment
 from tests.support.corpus import build_corpus
 from tests.support.wheelbuild import python_build
 

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from junitparser import Failure, JUnitXml, Skipped
 
-from checker import upkeep
-from checker.lock import Lock, LockedSet, LockedWheel
-from checker.whitelist import default_whitelist_path
+from checker.config.paths import default_whitelist_path
+from checker.verdict import upkeep
+from checker.wheel.lock import Lock, LockedSet, LockedWheel
 from tests.support.noxrun import ROOT, NoxRun
 from tests.support.noxrun import nox_run as run_nox
 from tests.support.wheelbuild import extension_wheel, module_source, python_build

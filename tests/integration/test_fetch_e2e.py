@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from checker.errors import SetupError
-from checker.fragment import sha256_file
-from checker.lock import Lock, LockedSet, LockedWheel, locked_wheel, write_lock
-from checker.pin import fetch_pinned
+from checker.runs.pin import fetch_pinned
+from checker.wheel.fragment import sha256_file
+from checker.wheel.lock import Lock, LockedSet, LockedWheel, locked_wheel, write_lock
 from tests.support.locks import minor_variant, this_platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]

@@ -11,8 +11,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from checker.lock import Lock, dumps_lock, write_lock
-from checker.pin import pin_folder
+from checker.runs.pin import pin_folder
+from checker.wheel.lock import Lock, dumps_lock, write_lock
 from tests.integration.test_nox_e2e import SCHEMA
 from tests.support.locks import (
     exact_variant,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from checker.findings import Finding, ModuleResult
-from checker.fragment import Fragment
+from checker.wheel.fragment import Fragment
 from tests.integration.conftest import CheckCorpus, Corpus, build_context, check_in_folder
 from tests.support.corpus import SEGV
 from tests.support.wheelbuild import extension_wheel, module_source, python_build

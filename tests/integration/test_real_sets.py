@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from checker.aggregate import aggregate
-from checker.audit_job import Folder, audit_fragment
-from checker.discover import discover
-from checker.fragment import Fragment, write_fragment
 from checker.probe.job import check_wheel
+from checker.runs.aggregate import aggregate
+from checker.runs.audit import Folder, audit_fragment
+from checker.wheel.discover import discover
+from checker.wheel.fragment import Fragment, write_fragment
 from tests.integration.conftest import build_context, check_in_folder
 from tests.support.wheelbuild import (
     NEEDS_GCC_ON_LINUX,

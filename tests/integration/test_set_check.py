@@ -13,9 +13,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from checker.discover import discover
 from checker.findings import SetFinding
-from checker.wheelset.job import check_set, run_set_session
+from checker.setcheck.job import check_set, run_set_session
+from checker.wheel.discover import discover
 from tests.integration.conftest import build_context, check_in_folder
 from tests.support.noxrun import ROOT, run_nox
 from tests.support.wheelbuild import (

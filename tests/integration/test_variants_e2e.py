@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 import jsonschema
 import pytest
 
-from checker.platforms import platform_key
+from checker.config.platforms import platform_key
 from tests.support.noxrun import ROOT, NoxRun, nox_run
 from tests.support.wheelbuild import extension_wheel, make_wheel, module_source, python_build
 

@@ -8,7 +8,7 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from checker.platforms import platform_key
+from checker.config.platforms import platform_key
 
 
 def this_platform() -> str:

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from checker.findings import Finding, ModuleResult
-from checker.fragment import Fragment
-from checker.verdict import Report, build_report
-from checker.whitelist import Whitelist
+from checker.verdict.report import Report, build_report
+from checker.verdict.whitelist import Whitelist
+from checker.wheel.fragment import Fragment
 
 
 def fragment(

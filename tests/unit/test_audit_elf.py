@@ -15,7 +15,7 @@ import pytest
 from checker.audit import AUDIT_KINDS, AuditResult, audit_wheel
 from checker.binary import SNIFF_SIZE, read_binary
 from checker.findings import Finding
-from checker.wheel import open_wheel
+from checker.wheel.contents import open_wheel
 from tests.support.wheelbuild import PythonBuild, compile_shared, make_wheel, module_source
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")

@@ -17,7 +17,7 @@ import pytest
 
 from checker.audit import AuditResult, audit_wheel
 from checker.findings import Finding
-from checker.wheel import open_wheel
+from checker.wheel.contents import open_wheel
 from tests.support.wheelbuild import make_wheel
 from tests.unit.test_binary import CPU_ARM64, CPU_X86_64, build_fat, build_macho, build_pe
 

@@ -1,4 +1,4 @@
-"""The CI matrix (checker.ci_matrix) and the workflow that uses it."""
+"""The CI matrix (checker.config.ci_matrix) and the workflow that uses it."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from checker.ci_matrix import RUNNERS, github_matrix, main
+from checker.config.ci_matrix import RUNNERS, github_matrix, main
+from checker.config.platforms import PLATFORM_KEYS
 from checker.errors import UsageError
-from checker.platforms import PLATFORM_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = (ROOT / ".github" / "workflows" / "check-native.yml").read_text(encoding="utf-8")

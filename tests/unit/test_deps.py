@@ -1,4 +1,4 @@
-"""Tests for checker.wheelset.deps: walking Requires-Dist over the wheels of a packages folder."""
+"""Tests for checker.folder.deps: walking Requires-Dist over the wheels of a packages folder."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 
-from checker.discover import discover
-from checker.wheelset.deps import Available, find_missing, index_folder, requirement_names
+from checker.folder.deps import Available, find_missing, index_folder, requirement_names
+from checker.wheel.discover import discover
 from tests.support.wheelbuild import make_wheel
 
 SUPPORTED = [Tag("cp311", "cp311", "linux_x86_64"), Tag("py3", "none", "any")]

@@ -1,4 +1,4 @@
-"""Tests for checker.discover: finding, naming and selecting the wheels of a folder."""
+"""Tests for checker.wheel.discover: finding, naming and selecting the wheels of a folder."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from checker.discover import WheelRef, default_packages_folder, discover, select
+from checker.config.paths import default_packages_folder
 from checker.errors import SetupError, UsageError
+from checker.wheel.discover import WheelRef, discover, select
 
 
 def _touch(folder: Path, *names: str) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from checker.config.settings import _SPECS
 from checker.findings import KINDS, PSEUDO_MODULES, SKIP_KINDS
-from checker.settings import _SPECS
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from checker.audit import AuditResult, BinaryAudit, LinkedLibrary
 from checker.findings import Finding, ModuleResult
-from checker.fragment import Fragment
 from checker.probe.explain import explain
-from checker.verdict import judge_wheel
-from checker.whitelist import parse_whitelist
+from checker.verdict.report import judge_wheel
+from checker.verdict.whitelist import parse_whitelist
+from checker.wheel.fragment import Fragment
 
 WHEEL = "pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"
 

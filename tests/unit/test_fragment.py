@@ -1,4 +1,4 @@
-"""Tests for checker.fragment: JSON round trip, atomic writes, damaged fragments."""
+"""Tests for checker.wheel.fragment: JSON round trip, atomic writes, damaged fragments."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from checker.errors import InputFileError
 from checker.findings import Finding, ModuleResult
-from checker.fragment import (
+from checker.wheel.fragment import (
     FRAGMENT_VERSION,
     Fingerprint,
     Fragment,

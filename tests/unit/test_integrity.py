@@ -1,4 +1,4 @@
-"""Tests for checker.integrity: RECORD hashes and sizes, unsafe archive paths."""
+"""Tests for checker.wheel.integrity: RECORD hashes and sizes, unsafe archive paths."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import zipfile
 from pathlib import Path
 
 from checker.findings import Finding
-from checker.integrity import integrity_findings, unsafe_path_findings
-from checker.wheel import open_wheel
+from checker.wheel.contents import open_wheel
+from checker.wheel.integrity import integrity_findings, unsafe_path_findings
 from tests.support.wheelbuild import make_wheel
 
 DIST_INFO = "foo-1.0.dist-info"

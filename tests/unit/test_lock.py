@@ -1,4 +1,4 @@
-"""Tests for checker.lock (packages.lock) and checker.pin.pin_folder: no network."""
+"""Tests for checker.wheel.lock (packages.lock) and checker.runs.pin.pin_folder: no network."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from checker.config.plan import load_plan
 from checker.errors import InputFileError, SetupError
 from checker.findings import KINDS
-from checker.fragment import sha256_file
-from checker.lock import (
+from checker.runs.pin import LOCK_PLATFORMS, pin_folder
+from checker.wheel.fragment import sha256_file
+from checker.wheel.lock import (
     HEADER,
     LOCK_VERSION,
     Lock,
@@ -26,8 +28,6 @@ from checker.lock import (
     read_lock,
     write_lock,
 )
-from checker.pin import LOCK_PLATFORMS, pin_folder
-from checker.plan import load_plan
 from tests.support.locks import minor_variant, this_platform
 from tests.support.wheelbuild import make_wheel
 
@@ -250,7 +250,7 @@ def test_replace_set_keeps_the_other_sets() -> None:
 
 
 def test_lock_platforms_cover_the_platform_keys() -> None:
-    from checker.platforms import PLATFORM_KEYS
+    from checker.config.platforms import PLATFORM_KEYS
 
     assert sorted(LOCK_PLATFORMS) == sorted(PLATFORM_KEYS)
     assert all(key == p.key and p.pip_platforms for key, p in LOCK_PLATFORMS.items())

@@ -1,4 +1,4 @@
-"""Member bytes read once from disk (checker.members): installed files, checked against the
+"""Member bytes read once from disk (checker.wheel.members): installed files, checked against the
 archive, or one streaming extraction; binaries parsed through mmap."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from checker.binary import read_binary, read_binary_file
-from checker.members import MemberStore
-from checker.wheel import open_wheel
+from checker.wheel.contents import open_wheel
+from checker.wheel.members import MemberStore
 from tests.support.wheelbuild import compile_shared, make_wheel, module_source, python_build
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")

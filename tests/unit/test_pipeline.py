@@ -99,9 +99,9 @@ def test_jobs_must_be_positive() -> None:
 
 def test_upcoming_probes_read_from_nox_queue_or_none(tmp_path: Path) -> None:
     """The probe sessions after this one come from nox's queue; without one, none."""
-    from checker.discover import wheel_ref
-    from checker.plan import Plan, probe_session_name
+    from checker.config.plan import Plan, probe_session_name
     from checker.sessions import probes
+    from checker.wheel.discover import wheel_ref
 
     refs = [wheel_ref(tmp_path / f"p{i}-1.0-py3-none-any.whl") for i in range(3)]
     plan = Plan(tmp_path, tuple(refs), None)

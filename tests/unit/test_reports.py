@@ -15,8 +15,8 @@ import pytest
 from checker.findings import KINDS, SKIP_KINDS, Finding, ModuleResult
 from checker.reports.console import render_console
 from checker.reports.json_report import SCHEMA_PATH, report_to_json, write_json_report
-from checker.verdict import Report, missing_fragment
-from checker.whitelist import parse_whitelist
+from checker.verdict.report import Report, missing_fragment
+from checker.verdict.whitelist import parse_whitelist
 from tests.support.reports import fragment as _fragment
 from tests.support.reports import report_of
 

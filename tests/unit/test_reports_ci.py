@@ -14,7 +14,6 @@ import pytest
 from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
 
 from checker.findings import Finding, ModuleResult
-from checker.fragment import Fragment
 from checker.reports.github import (
     escape_data,
     escape_property,
@@ -25,8 +24,9 @@ from checker.reports.github import (
 from checker.reports.html import render_html
 from checker.reports.junit import render_junit
 from checker.reports.progress import Progress, color_enabled, colorize
-from checker.verdict import Report
-from checker.whitelist import Entry, Whitelist
+from checker.verdict.report import Report
+from checker.verdict.whitelist import Entry, Whitelist
+from checker.wheel.fragment import Fragment
 from tests.support.reports import fragment, report_of
 
 BAD = "bad-1.0-cp311-cp311-linux_x86_64.whl"

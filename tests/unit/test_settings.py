@@ -1,4 +1,4 @@
-"""Tests for checker.settings: environment over pyproject over defaults, and bad values."""
+"""Tests for checker.config.settings: environment over pyproject over defaults, and bad values."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from checker.config.selection import parse_posargs
+from checker.config.settings import DEFAULT_REPORT_DIR, DEFAULT_WORK_DIR, load_settings
+from checker.cpus import usable_cpus
 from checker.errors import InputFileError, UsageError
-from checker.selection import parse_posargs
-from checker.settings import DEFAULT_REPORT_DIR, DEFAULT_WORK_DIR, load_settings, usable_cpus
 
 
 def _pyproject(folder: Path, table: str) -> Path:

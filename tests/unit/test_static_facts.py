@@ -1,4 +1,4 @@
-"""Tests for checker.static_facts: RECORD, audit and exports kept per wheel content."""
+"""Tests for checker.probe.static_facts: RECORD, audit and exports kept per wheel content."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from checker.static_facts import StaticFacts, compute_static_facts, static_facts
-from checker.wheel import open_wheel
+from checker.probe.static_facts import StaticFacts, compute_static_facts, static_facts
+from checker.wheel.contents import open_wheel
 from tests.support.wheelbuild import (
     PythonBuild,
     compile_shared,

@@ -1,4 +1,4 @@
-"""Variants as configuration (checker.variants): tables, defaults and clear errors."""
+"""Variants as configuration (checker.config.variants): tables, defaults and clear errors."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from checker.config.selection import parse_posargs, selected_variant_names
+from checker.config.variants import load_variants
 from checker.errors import InputFileError, SetupError, exit_code_for
-from checker.selection import parse_posargs, selected_variant_names
-from checker.variants import load_variants
 
 PYTHON = Path(sys.executable).resolve()
 

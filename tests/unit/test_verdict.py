@@ -1,4 +1,4 @@
-"""Tests for checker.verdict: fragments + whitelist -> statuses, stale entries, exit code."""
+"""Tests for checker.verdict.report: fragments + whitelist -> statuses, stale entries, exit code."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 from checker.errors import EXIT_FINDINGS, EXIT_OK
 from checker.findings import Finding, ModuleResult
-from checker.fragment import Fragment
-from checker.verdict import Report, build_report, missing_fragment
-from checker.whitelist import Whitelist, parse_whitelist
+from checker.verdict.report import Report, build_report, missing_fragment
+from checker.verdict.whitelist import Whitelist, parse_whitelist
+from checker.wheel.fragment import Fragment
 
 A = "alpha-1.0-cp311-cp311-linux_x86_64.whl"
 B = "beta-2.0-cp311-cp311-linux_x86_64.whl"

@@ -1,4 +1,4 @@
-"""Tests for checker.wheel: opening wheels, where members land, extension candidates."""
+"""Tests for checker.wheel.contents: opening wheels, where members land, extension candidates."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from checker.findings import Finding
-from checker.wheel import WheelContents, extension_candidates, open_wheel
+from checker.wheel.contents import WheelContents, extension_candidates, open_wheel
 from tests.support.wheelbuild import make_wheel
 
 SUFFIXES = (".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so")

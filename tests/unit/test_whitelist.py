@@ -1,4 +1,4 @@
-"""Tests for checker.whitelist: parsing, matching, stale entries and the snippet."""
+"""Tests for checker.verdict.whitelist: parsing, matching, stale entries and the snippet."""
 
 from __future__ import annotations
 
@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from checker.config.paths import default_whitelist_path, whitelist_candidates
 from checker.errors import InputFileError
-from checker.whitelist import (
+from checker.verdict.whitelist import (
     Entry,
     Whitelist,
-    default_whitelist_path,
     load_whitelist,
     parse_whitelist,
     snippet,
     stable_substring,
     wheel_glob,
-    whitelist_candidates,
 )
 
 PATH = Path("whitelists/python-3.11/linux-x64.json")

@@ -1,0 +1,250 @@
+"""The set check: the packages folder as the one environment it becomes when shipped.
+
+Per folder (per variant): file collisions (RECORD, no install), duplicate runtimes (a
+warning), then one uv venv with every wheel that fits the interpreter and is intact (a wheel
+that fails integrity or differs from its pin is left out, as its probe never installs it):
+``not-co-installable`` with uv's reason when that is impossible (two versions of a project,
+conflicting requirements), else the co-import of every native module in one process, both
+orders. The result is the set fragment ``{fragments}/_set.json``, judged by the aggregate
+with the wheels' fragments.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from packaging.tags import parse_tag
+from packaging.utils import canonicalize_name
+
+from checker.atomic import read_text_if_exists, write_json_atomic
+from checker.config.context import RunContext
+from checker.config.platforms import supported_tags
+from checker.errors import InputFileError
+from checker.findings import SetFinding
+from checker.probe.bytecode import shared_bytecode
+from checker.probe.install import find_uv, install_together, installed_files
+from checker.probe.runner import ProbeOptions, Sandbox
+from checker.probe.static_facts import StaticFacts, static_facts
+from checker.probe.venvs import discard_venvs
+from checker.setcheck.coimport import co_import
+from checker.setcheck.collisions import file_collisions
+from checker.setcheck.runtimes import duplicate_runtimes
+from checker.wheel.contents import WheelContents, extension_candidates, open_wheel
+from checker.wheel.discover import WheelRef
+from checker.wheel.fragment import code_digest, sha256_file
+from checker.wheel.integrity import archive_findings, record_hashes
+from checker.wheel.lock import check_against_lock
+from checker.wheel.modules import plan_modules
+
+log = logging.getLogger(__name__)
+
+SET_FRAGMENT = "_set.json"
+
+
+@dataclass(frozen=True)
+class SetResult:
+    """The set fragment: what the folder's wheels do together, for one run."""
+
+    run_id: str
+    fingerprint: str
+    findings: tuple[SetFinding, ...]
+    duration: float
+    details: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "fingerprint": self.fingerprint,
+            "findings": [f.to_json() for f in self.findings],
+            "duration": self.duration,
+            "details": self.details,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SetResult:
+        return cls(
+            run_id=str(data["run_id"]),
+            fingerprint=str(data["fingerprint"]),
+            findings=tuple(SetFinding.from_json(f) for f in data["findings"]),
+            duration=float(data["duration"]),
+            details=dict(data.get("details") or {}),
+        )
+
+
+def set_fingerprint(ctx: RunContext, refs: Sequence[WheelRef]) -> str:
+    """What the set check's result depends on: every wheel's bytes, the interpreter, the
+    settings and the checker's code."""
+    settings = ctx.settings
+    key = [
+        sorted((ref.filename, sha256_file(ref.path, ctx.hash_memo)[0]) for ref in refs),
+        str(ctx.interpreter), ctx.info.version, ctx.platform, ctx.variant, code_digest(),
+        settings.import_timeout, settings.skip_modules, settings.keep_env,
+    ]  # fmt: skip
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
+
+
+def set_fragment_path(ctx: RunContext) -> Path:
+    return ctx.fragments_dir / SET_FRAGMENT
+
+
+def write_set_result(ctx: RunContext, result: SetResult) -> Path:
+    return write_json_atomic(set_fragment_path(ctx), result.to_json(), compact=True)
+
+
+def read_set_result(path: Path) -> SetResult | None:
+    """The set fragment at ``path``; None if there is none; InputFileError if damaged."""
+    text = read_text_if_exists(path, "set fragment")
+    if text is None:
+        return None
+    try:
+        return SetResult.from_json(json.loads(text))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputFileError(f"{path}: not a valid set fragment: {exc}") from None
+
+
+def _fits(contents: WheelContents, ctx: RunContext) -> bool:
+    wheel_tags = {t for text in contents.tags for t in parse_tag(text)}
+    return not wheel_tags.isdisjoint(supported_tags(ctx.info))
+
+
+def _may_install(ctx: RunContext, contents: WheelContents) -> bool:
+    """The checks on names alone, as before a probe's install: it fits the interpreter, its
+    paths are safe, it is not changed against its pin (uv runs no code of a wheel)."""
+    if not _fits(contents, ctx) or archive_findings(contents):
+        return False
+    if ctx.locked is not None:
+        sha256, size = sha256_file(contents.path, ctx.hash_memo)
+        pin = check_against_lock(ctx.locked, contents.path, sha256, size)
+        return pin is None or pin.kind != "lock-changed"
+    return True
+
+
+def _intact(ctx: RunContext, contents: WheelContents) -> StaticFacts | None:
+    """The wheel's static facts when every byte matches RECORD (read from the files of the
+    set venv when they are there, checked against the archive); None: none of its code runs."""
+    sha256, _size = sha256_file(contents.path, ctx.hash_memo)
+    facts = static_facts(contents, sha256, min_glibc=ctx.settings.min_glibc, cache=ctx.static_cache)
+    return None if facts.record or contents.store.differing else facts
+
+
+def _modules(
+    ctx: RunContext, wheels: Sequence[tuple[WheelContents, StaticFacts]]
+) -> list[tuple[str, str]]:
+    """(module, wheel) to import, wheel by wheel in sorted order, as the probes plan them."""
+    found = []
+    for contents, facts in sorted(wheels, key=lambda item: item[0].path.name):
+        candidates = extension_candidates(contents, ctx.info.ext_suffixes)
+        exports = functools.partial(facts.exports, contents)
+        plan = plan_modules(contents, candidates, ctx.settings.skip_modules, exports)
+        found += [(c.module, contents.path.name) for c in plan.to_import]
+    return found
+
+
+def _conflicting(reason: str, wheels: Sequence[WheelContents]) -> tuple[str, ...]:
+    """The wheels whose projects uv's reason names (all of them when it names none)."""
+    text = reason.lower().replace("_", "-")
+    named = [c.path.name for c in wheels if str(canonicalize_name(c.project)) in text]
+    return tuple(named or [c.path.name for c in wheels])
+
+
+def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
+    """Check the folder ``refs`` as one environment (findings are data, never exceptions)."""
+    started = time.perf_counter()
+    fingerprint = set_fingerprint(ctx, refs)
+    findings: list[SetFinding] = []
+    details: dict[str, Any] = {"started": round(time.time(), 3)}
+    with ExitStack() as stack:
+        opened = [open_wheel(ref.path)[0] for ref in refs]
+        wheels = [stack.enter_context(c) for c in opened if c is not None]
+        fold = ctx.platform.startswith(("windows", "macosx"))
+        recorded = {c.path.name: record_hashes(c) for c in wheels}  # RECORD read once
+        windows = ctx.platform.startswith("windows")
+        findings += file_collisions(wheels, fold_case=fold, windows=windows, recorded=recorded)
+        findings += duplicate_runtimes(wheels, recorded)
+        fitting = [c for c in wheels if _may_install(ctx, c)]
+        venv_folder = ctx.settings.work_dir / "set" / ctx.scope
+        venv = venv_folder / fingerprint[:12]
+        discard_venvs(ctx, venv_folder, keep_bytecode_of=venv.name)
+        seconds = details["seconds"] = {"prepare": round(time.perf_counter() - started, 3)}
+        mark = time.perf_counter()
+        python, reason = install_together(
+            find_uv(), ctx.interpreter, venv, [c.path for c in fitting], ctx.packages
+        )
+        seconds["install"] = round(time.perf_counter() - mark, 3)
+        mark = time.perf_counter()
+        trusted: list[tuple[WheelContents, StaticFacts]] = []
+        if python is not None:
+            # RECORD and exports from the files uv wrote (as a probe reads them); a wheel that
+            # fails is left out and the venv made again without it, before anything imports.
+            for contents in fitting:
+                contents.store.use_installed(installed_files(contents, python))
+            trusted = [(c, f) for c in fitting if (f := _intact(ctx, c)) is not None]
+            if len(trusted) < len(fitting):
+                fitting = [c for c, _facts in trusted]
+                python, reason = install_together(
+                    find_uv(), ctx.interpreter, venv, [c.path for c in fitting], ctx.packages
+                )
+        seconds["static"] = round(time.perf_counter() - mark, 3)
+        details["wheels"] = len(fitting)
+        details["left_out"] = sorted({c.path.name for c in wheels} - {c.path.name for c in fitting})
+        details["co_installed"] = python is not None
+        if python is None:
+            error = f"uv cannot install the folder as one environment: {reason}"
+            findings.append(SetFinding("not-co-installable", _conflicting(reason, fitting), error))
+        else:
+            modules = _modules(ctx, trusted)
+            options = ProbeOptions(
+                timeout=ctx.settings.import_timeout,
+                keep_env=ctx.settings.keep_env,
+                pycache=ctx.pycache_dir,
+            )
+            share = (
+                shared_bytecode(ctx.pycache_dir, ctx.info.cache_tag) if ctx.info.cache_tag else None
+            )
+            new = share is not None and share.is_new(venv)
+            if share is not None and new:
+                share.seed(venv)
+            done = co_import(python, modules, Sandbox(ctx.sandbox_dir("_set")), options)
+            if share is not None and new:
+                share.remember(venv)
+            findings += done.findings
+            details["modules"] = done.modules
+            seconds.update({k: round(v, 3) for k, v in done.seconds.items()})
+    return SetResult(
+        run_id=ctx.run_id,
+        fingerprint=fingerprint,
+        findings=tuple(findings),
+        duration=time.perf_counter() - started,
+        details=details,
+    )
+
+
+def run_set_session(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
+    """What a set-check session does: check the folder (or, in an incremental run, reuse the
+    result of an earlier run for the same wheels, interpreter and settings) and write the
+    set fragment."""
+    result = None if ctx.settings.fresh else _reusable(ctx, refs)
+    if result is None:
+        result = check_set(ctx, refs)
+    write_set_result(ctx, result)
+    return result
+
+
+def _reusable(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult | None:
+    try:
+        old = read_set_result(set_fragment_path(ctx))
+    except InputFileError:
+        return None
+    if old is None or old.fingerprint != set_fingerprint(ctx, refs):
+        return None
+    origin = old.details.get("reused_from", old.run_id)
+    return replace(old, run_id=ctx.run_id, details={**old.details, "reused_from": origin})

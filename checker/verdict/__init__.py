@@ -1,0 +1,1 @@
+"""The verdict: the whitelist, the report model and its exit code, whitelist upkeep."""
