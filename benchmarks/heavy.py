@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import run as harness  # noqa: E402  (benchmarks/run.py: measure())
+from measure import measure  # noqa: E402  (benchmarks/measure.py)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,12 +48,12 @@ def main(argv: list[str] | None = None) -> int:
             NATIVE_CHECK_REPORT_DIR=str(tmp / "report"),
             UV_PYTHON_DOWNLOADS="never",
         )
-        auditwheel = harness.measure(
-            "auditwheel show", [str(venv / "bin" / "auditwheel"), "show", str(args.wheel)], env, logs
-        )
-        nox = [sys.executable, "-m", "nox", "-f", str(HERE.parent / "noxfile.py"), "--envdir",
-               str(tmp / "env"), "--script-mode", "none", "-s", "audit", "-P", args.python]  # fmt: skip
-        audit = harness.measure("nox -s audit", nox, env, logs)
+        show = [str(venv / "bin" / "auditwheel"), "show", str(args.wheel)]
+        auditwheel = measure("auditwheel show", show, env, logs)
+        nox = [sys.executable, "-m", "nox", "-f", str(HERE.parent / "noxfile.py"),
+               "--envdir", str(tmp / "env"), "--script-mode", "none", "-s", "audit",
+               "-P", args.python]  # fmt: skip
+        audit = measure("nox -s audit", nox, env, logs)
     size = args.wheel.stat().st_size / 1024**2
     rows = [
         "| command | seconds | largest process | process tree |",
