@@ -1,4 +1,4 @@
-"""The README documents every kind, pseudo-module and setting the code knows."""
+"""README and docs/ document every kind, pseudo-module and setting the code knows."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import pytest
 from checker.config.settings import _SPECS
 from checker.findings import KINDS, PSEUDO_MODULES, SKIP_KINDS
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[2]
+# The reference: the landing page and the pages of docs/.
+README = "\n".join(
+    path.read_text(encoding="utf-8")
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
