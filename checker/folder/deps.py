@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from packaging.markers import UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
@@ -24,13 +26,39 @@ class Available:
     ref: WheelRef
 
 
-def index_folder(
-    refs: Sequence[WheelRef], supported: Sequence[Tag] | None
-) -> dict[str, list[Available]]:
+class FolderIndex(dict[str, list[Available]]):
+    """Installable wheels of the folder by project name; each wheel's Requires-Dist is read
+    once per process and file version (the requirement walks ask for it again and again)."""
+
+    def requires_of(self, ref: WheelRef) -> tuple[str, ...] | None:
+        """The wheel's Requires-Dist (None: not a readable wheel)."""
+        try:
+            stat = ref.path.stat()
+        except OSError:
+            return None
+        return _requires_dist(str(ref.path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _requires_dist(path_text: str, _mtime_ns: int, _size: int) -> tuple[str, ...] | None:
+    contents, _findings = open_wheel(Path(path_text))
+    if contents is None:
+        return None
+    with contents:
+        return tuple(contents.requires_dist)
+
+
+def index_folder(refs: Sequence[WheelRef], supported: Sequence[Tag] | None) -> FolderIndex:
     """Installable wheels of the folder by project name (``supported`` None: every wheel,
-    for the static audit of another platform's folder)."""
+    for the static audit of another platform's folder). Built once per run: the probe of
+    every wheel, the audit and the set check ask with the same folder and target."""
+    return _index(tuple(refs), None if supported is None else tuple(supported))
+
+
+@functools.lru_cache(maxsize=16)
+def _index(refs: tuple[WheelRef, ...], supported: tuple[Tag, ...] | None) -> FolderIndex:
     accepted = None if supported is None else set(supported)
-    index: dict[str, list[Available]] = {}
+    index = FolderIndex()
     for ref in refs:
         if ref.project is None:
             continue
@@ -98,13 +126,13 @@ def extra_requirements(
                 yield extra, req
 
 
-def _satisfied(req: Requirement, index: Mapping[str, list[Available]]) -> bool:
+def _satisfied(req: Requirement, index: FolderIndex) -> bool:
     have = index.get(canonicalize_name(req.name), [])
     return any(req.specifier.contains(a.version, prereleases=True) for a in have)
 
 
 def installable_extras(
-    requires_dist: Sequence[str], index: Mapping[str, list[Available]], markers: Mapping[str, str]
+    requires_dist: Sequence[str], index: FolderIndex, markers: Mapping[str, str]
 ) -> list[str]:
     """Extras whose every requirement on this target has a matching wheel in the folder.
 
@@ -142,7 +170,7 @@ class _Step:
 def _walk(
     root_project: NormalizedName,
     root_requires: Sequence[str],
-    index: Mapping[str, list[Available]],
+    index: FolderIndex,
     markers: Mapping[str, str],
     root_extras: frozenset[str] = frozenset(),
 ) -> Iterator[_Step]:
@@ -171,23 +199,16 @@ def _walk(
             if best is None or key in seen:
                 continue
             seen.add(key)
-            contents, _findings = open_wheel(best.ref.path)
-            if contents is None:
+            found = index.requires_of(best.ref)
+            if found is None:
                 continue
-            with contents:
-                todo.append(
-                    (
-                        contents.requires_dist,
-                        frozenset(req.extras),
-                        f"{name} {best.version} <- {chain}",
-                    )
-                )
+            todo.append((found, frozenset(req.extras), f"{name} {best.version} <- {chain}"))
 
 
 def find_missing(
     root_project: NormalizedName,
     root_requires: Sequence[str],
-    index: Mapping[str, list[Available]],
+    index: FolderIndex,
     markers: Mapping[str, str],
 ) -> str | None:
     """A readable chain to the first requirement the folder cannot satisfy, or None."""
@@ -208,7 +229,7 @@ def find_missing(
 def requirement_closure(
     root_project: NormalizedName,
     root_requires: Sequence[str],
-    index: Mapping[str, list[Available]],
+    index: FolderIndex,
     markers: Mapping[str, str],
     extras: Sequence[str] = (),
 ) -> list[WheelRef]:
@@ -226,7 +247,7 @@ def requirement_closure(
 
 def unsatisfied_extras(
     requires_dist: Sequence[str],
-    index: Mapping[str, list[Available]],
+    index: FolderIndex,
     markers: Mapping[str, str],
     installed: Sequence[str] = (),
 ) -> dict[str, list[str]]:

@@ -8,7 +8,12 @@ from pathlib import Path
 from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 
-from checker.folder.deps import Available, find_missing, index_folder, requirement_names
+from checker.folder.deps import (
+    FolderIndex,
+    find_missing,
+    index_folder,
+    requirement_names,
+)
 from checker.wheel.discover import discover
 from tests.support.wheelbuild import make_wheel
 
@@ -24,7 +29,7 @@ def wheel(
     make_wheel(folder, name, version, {f"{module}.py": ""}, requires_dist=requires, tag=tag)
 
 
-def index(folder: Path) -> dict[str, list[Available]]:
+def index(folder: Path) -> FolderIndex:
     return index_folder(discover(folder), SUPPORTED)
 
 
