@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
+import pytest
 from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 
+from checker.folder import deps
 from checker.folder.deps import (
     FolderIndex,
     find_missing,
@@ -174,3 +177,38 @@ def test_requirement_names() -> None:
     )
     assert names == {"foo-bar"}
     assert requirement_names(['win; sys_platform == "win32"'], WINDOWS) == {"win"}
+
+
+def test_the_index_is_built_once_per_folder_and_target(tmp_path: Path) -> None:
+    wheel(tmp_path, "a", "1.0", ["b"])
+    wheel(tmp_path, "b", "1.0")
+    refs = discover(tmp_path)
+    first = index_folder(refs, SUPPORTED)
+    assert index_folder(list(refs), list(SUPPORTED)) is first  # the same run asks again
+    assert index_folder(refs, None) is not first  # another target: its own index
+    assert sorted(index_folder(refs, None)) == ["a", "b"]
+
+
+def test_requires_dist_is_read_once_per_file_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wheel(tmp_path, "a", "1.0", ["b"])
+    wheel(tmp_path, "b", "1.0", ["c"])
+    wheel(tmp_path, "c", "1.0")
+    opened: list[str] = []
+    real = deps.open_wheel
+
+    def counting(path: Path) -> Any:
+        opened.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(deps, "open_wheel", counting)
+    for _ in range(3):  # three walks of the same closure, as a probe, the audit and sharing do
+        assert missing(tmp_path, "a", ["b"]) is None
+    assert sorted(opened) == ["b-1.0-py3-none-any.whl", "c-1.0-py3-none-any.whl"]
+    # A wheel rewritten in place (another size) is read again, with its new requirements.
+    wheel(tmp_path, "c", "1.0", ["absent-project"])
+    message = missing(tmp_path, "a", ["b"])
+    assert message is not None
+    assert "absent-project" in message
+    assert opened.count("c-1.0-py3-none-any.whl") == 2
