@@ -10,13 +10,13 @@ import pytest
 from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 
-from checker.folder import deps
 from checker.folder.deps import (
     FolderIndex,
     find_missing,
     index_folder,
     requirement_names,
 )
+from checker.wheel.contents import open_wheel
 from checker.wheel.discover import discover
 from tests.support.wheelbuild import make_wheel
 
@@ -196,13 +196,13 @@ def test_requires_dist_is_read_once_per_file_version(
     wheel(tmp_path, "b", "1.0", ["c"])
     wheel(tmp_path, "c", "1.0")
     opened: list[str] = []
-    real = deps.open_wheel
+    real = open_wheel
 
     def counting(path: Path) -> Any:
         opened.append(path.name)
         return real(path)
 
-    monkeypatch.setattr(deps, "open_wheel", counting)
+    monkeypatch.setattr("checker.folder.deps.open_wheel", counting)
     for _ in range(3):  # three walks of the same closure, as a probe, the audit and sharing do
         assert missing(tmp_path, "a", ["b"]) is None
     assert sorted(opened) == ["b-1.0-py3-none-any.whl", "c-1.0-py3-none-any.whl"]
