@@ -9,6 +9,7 @@
 #   "pyelftools>=0.31",
 #   "macholib>=1.16",
 #   "pefile>=2023.2.7",
+#   "isal>=1.9; python_version >= '3.10'",
 # ]
 # [tool.nox]
 # script-venv-backend = "uv|virtualenv"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -102,9 +103,22 @@ class RunContext:
 
 
 def folder_digest(folder: Path) -> str:
-    """Names and sizes of the folder's wheels: what an install may draw dependencies from."""
+    """Names and sizes of the folder's wheels: what an install may draw dependencies from.
+
+    Every wheel's fingerprint and venv path ask for it: it is listed once per process and
+    state of the folder (its directory's mtime changes when a wheel is added, removed or
+    renamed into place), not once per wheel (a listing of 1,000 wheels takes ~10 ms)."""
     try:
-        listing = sorted((p.name, p.stat().st_size) for p in folder.glob("*.whl"))
+        changed = folder.stat().st_mtime_ns
+    except OSError:
+        changed = -1
+    return _folder_digest(str(folder), changed)
+
+
+@functools.lru_cache(maxsize=64)
+def _folder_digest(folder: str, _changed: int) -> str:
+    try:
+        listing = sorted((p.name, p.stat().st_size) for p in Path(folder).glob("*.whl"))
     except OSError:
         listing = []
     return hashlib.sha256(json.dumps(listing).encode()).hexdigest()[:16]

@@ -29,6 +29,7 @@ from checker.probe.classify import classify
 from checker.probe.explain import explain
 from checker.probe.import_context import build_import_context
 from checker.probe.install import InstallResult, find_uv, install_wheel, installed_files
+from checker.probe.pure import RESOLVED, has_nothing_to_import, requirement_finding
 from checker.probe.runner import ProbeOptions, Sandbox, run_probe
 from checker.probe.sharing import shared_check
 from checker.probe.static_facts import static_facts
@@ -105,8 +106,12 @@ def check_wheel(
     ref: WheelRef,
     refs: Sequence[WheelRef],
     digest: tuple[str, int] | None = None,
+    *,
+    resolve_with_uv: bool = True,
 ) -> Fragment:
-    """Check one wheel and return its fragment (findings are data, never exceptions)."""
+    """Check one wheel and return its fragment (findings are data, never exceptions).
+    ``resolve_with_uv``: a wheel with nothing to import is resolved by uv too (False when
+    the run's set check installs it, see checker.probe.pure)."""
     started = time.perf_counter()
     sha256, size = digest or sha256_file(ref.path)
     findings: list[Finding] = []
@@ -122,7 +127,10 @@ def check_wheel(
         with contents:
             # A wheel that differs from its pin is never installed: its code is not trusted.
             trusted = lock_problem is None or lock_problem.kind != "lock-changed"
-            checked = _check_contents(ctx, ref, refs, contents, trusted=trusted, sha256=sha256)
+            checked = _check_contents(
+                ctx, ref, refs, contents, trusted=trusted, sha256=sha256,
+                resolve_with_uv=resolve_with_uv,
+            )  # fmt: skip
             install, modules = checked.install, checked.modules
             findings += checked.findings
             extra.update(checked.details)
@@ -162,6 +170,7 @@ def _check_contents(
     *,
     trusted: bool,
     sha256: str,
+    resolve_with_uv: bool = True,
 ) -> _Checked:
     candidates = extension_candidates(contents, ctx.info.ext_suffixes)
     findings = archive_findings(contents)
@@ -170,7 +179,8 @@ def _check_contents(
     venv_folder = ctx.venv_dir(ref.session_id, sha256).parent
     seconds: dict[str, float] = {}
     installed: tuple[InstallResult, list[str]] | None = None
-    if not findings and trusted:
+    pure = has_nothing_to_import(candidates)  # no venv of its own (see checker.probe.pure)
+    if not findings and trusted and not pure:
         # uv unpacks the files and runs no code of the wheel. What it wrote is the wheel's
         # bytes: RECORD, the audit and the exports read them there instead of inflating the
         # archive again (checker.wheel.members checks each against the archive as it reads it).
@@ -197,6 +207,9 @@ def _check_contents(
     audit = resolve_across(facts.audit, _surroundings(ctx, refs, contents, installed))
     static = list(audit.findings)
     details: dict[str, Any] = {"audit": audit.to_json(), "seconds": seconds}
+    if pure and not findings and trusted:
+        discard_venvs(ctx, venv_folder)  # of earlier runs
+        return _check_pure(ctx, refs, contents, static, details, resolve_with_uv=resolve_with_uv)
     if findings or installed is None:  # a damaged, unsafe, changed or foreign wheel
         discard_venvs(ctx, venv_folder)
         skipped = _not_installed(plan.to_import, plan.decided)
@@ -214,6 +227,25 @@ def _check_contents(
     seconds["imports"] = time.perf_counter() - started
     modules, static = explain(modules, static, audit)
     return _Checked("ok", modules, static, details)
+
+
+def _check_pure(
+    ctx: RunContext,
+    refs: Sequence[WheelRef],
+    contents: WheelContents,
+    static: list[Finding],
+    details: dict[str, Any],
+    *,
+    resolve_with_uv: bool,
+) -> _Checked:
+    """A wheel with nothing to import: its requirements resolved offline, no venv."""
+    started = time.perf_counter()
+    problem = requirement_finding(ctx, refs, contents, with_uv=resolve_with_uv)
+    details["seconds"]["resolve"] = time.perf_counter() - started
+    details["resolution"] = "uv" if resolve_with_uv else "folder"
+    if problem is not None:
+        return _Checked("failed", [], [problem, *static], details)
+    return _Checked(RESOLVED, [], static, details)
 
 
 def _surroundings(
@@ -272,8 +304,11 @@ def _probe_modules(
     return sorted([*plan.decided, *imported], key=lambda m: m.module)
 
 
-def reusable_fragment(ctx: RunContext, ref: WheelRef, sha256: str) -> Fragment | None:
-    """The earlier fragment of this wheel when nothing it depends on has changed."""
+def reusable_fragment(
+    ctx: RunContext, ref: WheelRef, sha256: str, *, resolve_with_uv: bool = True
+) -> Fragment | None:
+    """The earlier fragment of this wheel when nothing it depends on has changed (a wheel
+    resolved by the folder walk alone is checked again when uv must resolve it now)."""
     if ctx.settings.fresh:
         return None
     try:
@@ -282,22 +317,31 @@ def reusable_fragment(ctx: RunContext, ref: WheelRef, sha256: str) -> Fragment |
         return None
     if old is None or old.fingerprint != ctx.fingerprint(ref.filename, sha256).digest():
         return None
+    if resolve_with_uv and old.extra.get("resolution") == "folder":
+        return None
     origin = old.extra.get("reused_from", old.run_id)
     return replace(old, run_id=ctx.run_id, extra={**old.extra, "reused_from": origin})
 
 
 def run_probe_session(
-    ctx: RunContext, ref: WheelRef, refs: Sequence[WheelRef], *, share: bool = False
+    ctx: RunContext,
+    ref: WheelRef,
+    refs: Sequence[WheelRef],
+    *,
+    share: bool = False,
+    set_check: bool = False,
 ) -> Fragment:
     """What a probe-<wheel> session does: check the wheel (or reuse its unchanged result)
     and write its fragment for this run. ``share``: take the result another variant of this
-    run got for the same check key, and offer this one (see checker.probe.sharing)."""
+    run got for the same check key, and offer this one (see checker.probe.sharing).
+    ``set_check``: the run's set check installs the folder (a wheel with nothing to import
+    is then not resolved by uv on its own)."""
     digest = sha256_file(ref.path, ctx.hash_memo)
-    fragment = reusable_fragment(ctx, ref, digest[0])
+    fragment = reusable_fragment(ctx, ref, digest[0], resolve_with_uv=not set_check)
     if fragment is None:
 
         def check() -> Fragment:
-            return check_wheel(ctx, ref, refs, digest)
+            return check_wheel(ctx, ref, refs, digest, resolve_with_uv=not set_check)
 
         fragment = shared_check(ctx, ref, digest[0], refs, check) if share else check()
     write_fragment(ctx.fragments_dir, fragment)

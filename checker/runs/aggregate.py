@@ -11,6 +11,7 @@ from checker.config.selection import Selection
 from checker.errors import InputFileError
 from checker.findings import Finding, SetFinding
 from checker.reports.outputs import write_report_files
+from checker.runs.fold import fold_install_failures
 from checker.setcheck.job import read_set_result, set_fingerprint, set_fragment_path
 from checker.verdict.report import Report, build_report, missing_fragment
 from checker.verdict.whitelist import load_whitelist
@@ -112,6 +113,8 @@ def judge(
     fragments = [fresh_fragment(ctx, ref) for ref in selected]
     if selection is None or selection.shard is None:  # a shard cannot tell what is missing
         fragments += missing_pinned(ctx, selection.patterns if selection else ())
+    set_findings = fresh_set_findings(ctx) if set_expected(ctx, selection) else None
+    fragments, set_findings = fold_install_failures(fragments, set_findings)
     report = build_report(
         fragments,
         whitelist,
@@ -120,6 +123,6 @@ def judge(
         python=ctx.info.version,
         interpreter=str(ctx.interpreter),
         strict_whitelist=ctx.settings.strict_whitelist,
-        set_findings=fresh_set_findings(ctx) if set_expected(ctx, selection) else None,
+        set_findings=set_findings,
     )
     return report

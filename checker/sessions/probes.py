@@ -58,14 +58,15 @@ def _check(
     *,
     selected: list[WheelRef],
     jobs: int,
+    set_runs: bool,
 ) -> Fragment | SetResult:
     """This session's wheel (None: the set check) checked now, or by the pipeline that runs
-    the checks of the sessions to come ahead."""
+    the checks of the sessions to come ahead. ``set_runs``: this run has a set check."""
 
     def work(item: WheelRef | None) -> Fragment | SetResult:
         if item is None:
             return run_set_session(ctx, plan.wheels)
-        return run_probe_session(ctx, item, plan.wheels)
+        return run_probe_session(ctx, item, plan.wheels, set_check=set_runs)
 
     pipeline = _PIPELINES.get(ctx)
     chosen = set(selected)
@@ -87,7 +88,7 @@ def set_check(session: nox.Session, plan: Plan) -> None:
             return "the set check runs for the whole folder only (no wheel names, shard 1)"
         selected = selected_wheels(plan.wheels, selection)
         jobs = selection.jobs or settings.jobs
-        result = _check(session, plan, ctx, None, selected=selected, jobs=jobs)
+        result = _check(session, plan, ctx, None, selected=selected, jobs=jobs, set_runs=True)
         assert isinstance(result, SetResult)
         print(set_line_of(str(ctx.packages), result), flush=True)
         return None
@@ -110,7 +111,8 @@ def probe(session: nox.Session, plan: Plan, ref: WheelRef) -> None:
         if index == 1:
             progress.start(total)
         jobs = selection.jobs or settings.jobs
-        fragment = _check(session, plan, ctx, ref, selected=selected, jobs=jobs)
+        set_runs = set_expected(ctx, selection)
+        fragment = _check(session, plan, ctx, ref, selected=selected, jobs=jobs, set_runs=set_runs)
         assert isinstance(fragment, Fragment)
         # The same status the aggregate will give it (whitelist included), as a live line.
         whitelist = load_whitelist(ctx.whitelist_path, required=settings.whitelist is not None)

@@ -96,7 +96,8 @@ def _run(
         wheels = plan.variant(name).wheels
         if ref is None:
             return run_set_session(own, wheels)
-        return run_probe_session(own, ref, wheels, share=True)
+        # A variant whose folder the run checks as one environment: its set check installs.
+        return run_probe_session(own, ref, wheels, share=True, set_check=(name, None) in chosen)
 
     upcoming = [k for k in _upcoming(session, plan) if k in chosen] if jobs > 1 else []
     pipeline = _VARIANT_PIPELINES.get(run_id)

@@ -35,6 +35,7 @@ from checker.probe.install import find_uv, install_together, installed_files
 from checker.probe.runner import ProbeOptions, Sandbox
 from checker.probe.static_facts import StaticFacts, static_facts
 from checker.probe.venvs import discard_venvs
+from checker.setcheck.alone import not_installable
 from checker.setcheck.coimport import co_import
 from checker.setcheck.collisions import file_collisions
 from checker.setcheck.runtimes import duplicate_runtimes
@@ -198,8 +199,8 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
         details["left_out"] = sorted({c.path.name for c in wheels} - {c.path.name for c in fitting})
         details["co_installed"] = python is not None
         if python is None:
-            error = f"uv cannot install the folder as one environment: {reason}"
-            findings.append(SetFinding("not-co-installable", _conflicting(reason, fitting), error))
+            named = set(_conflicting(reason, fitting))
+            findings += not_installable(ctx, reason, [c for c in fitting if c.path.name in named])
         else:
             modules = _modules(ctx, trusted)
             options = ProbeOptions(

@@ -54,7 +54,7 @@ class Fragment:
     platform: str
     variant: str
     duration: float
-    install: str  # "ok" | "failed" | "skipped"
+    install: str  # "ok" | "failed" | "skipped" | "resolved" (nothing to import, no venv)
     findings: tuple[Finding, ...] = ()
     modules: tuple[ModuleResult, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, hash=False)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from checker.binary import SNIFF_SIZE, sniff
+from checker.wheel.inflate import stream_member
 
 log = logging.getLogger(__name__)
 
@@ -120,14 +121,13 @@ class MemberStore:
         size = 0
         out = None
         try:
-            with self._zip.open(info) as handle:
-                while chunk := handle.read(CHUNK):
-                    if size == 0 and (keep or sniff(chunk[:SNIFF_SIZE]) is not None):
-                        out = self._temp_file(member).open("wb")
-                    hasher.update(chunk)
-                    size += len(chunk)
-                    if out is not None:
-                        out.write(chunk)
+            for chunk in stream_member(self._zip, info):  # the fastest inflate at hand
+                if size == 0 and (keep or sniff(chunk[:SNIFF_SIZE]) is not None):
+                    out = self._temp_file(member).open("wb")
+                hasher.update(chunk)
+                size += len(chunk)
+                if out is not None:
+                    out.write(chunk)
         finally:
             if out is not None:
                 out.close()

@@ -92,7 +92,9 @@ def test_reuse_and_invalidation(tmp_path: Path) -> None:
 
     # A wheel gone from the folder: its venv and its bytecode go with the next run.
     work = tmp_path / "work"
-    assert (work / "venvs" / "nicpure-1.0").is_dir()
+    # nicpure has nothing to import: no venv of its own (one of an earlier run stands in).
+    assert not (work / "venvs" / "nicpure-1.0").exists()
+    (work / "venvs" / "nicpure-1.0" / "0123456789ab").mkdir(parents=True)
     next(folder.glob("nicpure-*.whl")).unlink()
     code, output, _ = run_nox(tmp_path, folder, "-s", "check_native", env=env)
     assert code == 0, output

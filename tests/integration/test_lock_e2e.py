@@ -42,12 +42,6 @@ def _venv(tmp: Path, session_id: str) -> Path:
     return tmp / "work" / "venvs" / session_id
 
 
-def _site_packages_hold(venvs: Path, name: str) -> bool:
-    return any(venvs.glob(f"*/lib/python*/site-packages/{name}")) or any(
-        venvs.glob(f"*/Lib/site-packages/{name}")
-    )
-
-
 def _validate(report: dict[str, Any]) -> None:
     jsonschema.validate(report, SCHEMA)
 
@@ -117,8 +111,10 @@ def test_extension_modified_after_build_is_never_installed(
     ]
     assert _wheel(report, "nicplain-")["status"] == "passed"
     assert "integrity: [integrity]" in output and "'niclock/_core" in output
-    # The untouched wheel got its venv; the tampered one never had one.
-    assert _site_packages_hold(_venv(tmp_path, PLAIN), "nicplain.py")
+    # The untouched wheel has nothing to import (resolved, no venv); the tampered one never
+    # had one.
+    assert _wheel(report, "nicplain-")["install"] == "resolved"
+    assert not _venv(tmp_path, PLAIN).exists()
     assert not _venv(tmp_path, EXT).exists()
     assert not list((tmp_path / "work").rglob("_core*"))
 
@@ -210,7 +206,7 @@ def test_rebuilt_wheel_with_the_same_name_is_lock_changed_and_never_installed(
         ("niclock._core", "skipped", "not-installed")
     ]
     assert _wheel(report, "nicplain-")["status"] == "passed"
-    assert _site_packages_hold(_venv(tmp_path, PLAIN), "nicplain.py")
+    assert _wheel(report, "nicplain-")["install"] == "resolved"  # nothing to import, no venv
     assert not _venv(tmp_path, EXT).exists()
 
 

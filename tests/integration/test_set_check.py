@@ -149,7 +149,8 @@ def test_two_versions_each_needed_is_not_co_installable(tmp_path: Path) -> None:
     make_wheel(folder, "nicold", "1.0", {"nicold/__init__.py": ""}, requires_dist=["nicdep==1.0"])
     make_wheel(folder, "nicnew", "1.0", {"nicnew/__init__.py": ""}, requires_dist=["nicdep==2.0"])
     for wheel in folder.glob("nic[on]*.whl"):  # each installs alone
-        assert check_in_folder(build_context(tmp_path / wheel.stem, folder), wheel).install == "ok"
+        fragment = check_in_folder(build_context(tmp_path / wheel.stem, folder), wheel)
+        assert fragment.install == "resolved" and not fragment.findings
     (finding,) = _set(tmp_path, folder)
     assert finding.kind == "not-co-installable"
     assert "nicdep" in finding.error

@@ -114,6 +114,7 @@ def make_wheel(
     record_overrides: Mapping[str, str | None] | None = None,
     extra_members: Mapping[str, bytes] | None = None,
     filename: str | None = None,
+    requires_python: str | None = None,
 ) -> Path:
     """Write a wheel with a real RECORD.
 
@@ -124,6 +125,7 @@ def make_wheel(
     dist_info = f"{dist}-{version}.dist-info"
     purelib = root_is_purelib if root_is_purelib is not None else tag.endswith("none-any")
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += f"Requires-Python: {requires_python}\n" if requires_python else ""
     metadata += "".join(f"Requires-Dist: {req}\n" for req in requires_dist)
     wheel_meta = (
         "Wheel-Version: 1.0\nGenerator: native-import-checker-tests\n"
