@@ -12,7 +12,7 @@ KINDS: dict[str, str] = {
     "undefined-symbol": "the extension uses a symbol no loaded library defines",
     "symbol-version": "a versioned symbol (GLIBC_2.x, ...) is newer than the system/tag allows",
     "missing-python-module": "the import needs a Python module that is not installed",
-    "init-mismatch": "the file name and its PyInit_<name> export disagree",
+    "init-mismatch": "the file name and its PyInit_<name>/PyModExport_<name> export disagree",
     "crash": "the import killed the interpreter (signal or fatal error)",
     "timeout": "the import did not finish within the import timeout",
     "circular-import": "a circular import that does not resolve in any order",
@@ -46,7 +46,10 @@ KINDS: dict[str, str] = {
 
 # Why a module was not imported (status "skipped"); not failures.
 SKIP_KINDS: dict[str, str] = {
-    "not-a-module": "a shared library without PyInit_<name>: loaded by ctypes/cffi, not imported",
+    "not-a-module": (
+        "a shared library without PyInit_<name>/PyModExport_<name>: loaded by ctypes/cffi, "
+        "not imported"
+    ),
     "other-interpreter": "an extension built for another interpreter version",
     "skip-pattern": "matched a configured skip-modules pattern",
     "not-installed": "the wheel did not install, so nothing was imported",

@@ -27,6 +27,7 @@ from checker.audit.pe import audit_pe
 from checker.audit.policy import (
     WINDOWS_ARCHES,
     Version,
+    abi3_label,
     abi3_version,
     format_version,
     mac_target,
@@ -80,6 +81,7 @@ def audit_wheel(contents: WheelContents, *, min_glibc: str | None = None) -> Aud
     macs = tuple(t for t in map(mac_target, _strictest_mac(platforms)) if t is not None)
     windows = tuple(p for p in platforms if p in WINDOWS_ARCHES)
     abi3 = abi3_version(contents.tags)
+    abi3_claim = abi3_label(contents.tags, abi3) if abi3 is not None else None
     claims = {"elf": bool(linux), "macho": bool(macs), "pe": bool(windows)}
 
     found = list(iter_binaries(contents))
@@ -94,7 +96,7 @@ def audit_wheel(contents: WheelContents, *, min_glibc: str | None = None) -> Aud
         else:
             audit, own = audit_pe(binary, index, windows)
         if abi3 is not None:
-            own.extend(audit_abi3(binary, audit, abi3))
+            own.extend(audit_abi3(binary, audit, abi3, abi3_claim))
         audits.append(audit)
         if claims[binary.info.format]:
             findings.extend(own)
@@ -108,7 +110,8 @@ def audit_wheel(contents: WheelContents, *, min_glibc: str | None = None) -> Aud
     described = [p.name + ("" if p.enforce else " (no policy)") for p in linux]
     described += [t.name for t in macs] + list(windows)
     if abi3 is not None and audits:
-        described.append(f"abi3 >= {format_version(abi3)}")
+        stable = (abi3_claim or "abi3").split("-", 1)[1].replace(".", "/")
+        described.append(f"{stable} >= {format_version(abi3)}")
     if floor is not None and linux:
         described.append(f"glibc floor {format_version(floor)}")
     return AuditResult(
