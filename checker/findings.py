@@ -18,6 +18,8 @@ KINDS: dict[str, str] = {
     "circular-import": "a circular import that does not resolve in any order",
     "exception": "the package's own code raised during import",
     "interpreter": "the target interpreter cannot load extension modules at all",
+    "gil-enabled": "on a free-threaded interpreter, the import turned the GIL back on for the "
+    "whole process: a warning",
     # static audit (also missing-library and symbol-version, found without importing)
     "external-library": "a library neither bundled nor on the platform policy's allow-list",
     "macos-version": "a Mach-O minimum macOS version newer than the wheel's macosx tag",
@@ -43,6 +45,9 @@ KINDS: dict[str, str] = {
     # run bookkeeping
     "no-fragment": "the wheel's probe session left no fresh result",
 }
+
+# Kinds that warn: they fail the run only in strict mode (NATIVE_CHECK_STRICT_WHITELIST).
+WARNING_KINDS = frozenset({"duplicate-runtime", "gil-enabled"})
 
 # Why a module was not imported (status "skipped"); not failures.
 SKIP_KINDS: dict[str, str] = {
