@@ -30,6 +30,7 @@ from checker.audit.policy import (
     abi3_label,
     abi3_version,
     format_version,
+    loader_policy,
     mac_target,
     parse_version,
     strictest_linux,
@@ -68,14 +69,21 @@ def _strictest_mac(platforms: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(name for _, name in best.values()))
 
 
-def audit_wheel(contents: WheelContents, *, min_glibc: str | None = None) -> AuditResult:
+def audit_wheel(
+    contents: WheelContents, *, min_glibc: str | None = None, x86_64_level: str = "baseline"
+) -> AuditResult:
     """Audit every ELF/Mach-O/PE member of an open wheel against its own platform tags.
 
     ``min_glibc`` ("2.28") is the oldest glibc the project supports: GLIBC_ symbol
     versions above it are ``symbol-version`` findings whatever the tag allows.
-    Raises ValueError for a malformed ``min_glibc``.
+    ``x86_64_level`` (baseline, v2, v3, v4) is the x86-64 level every target CPU has: a binary
+    whose GNU property note needs more is an ``isa-level`` finding.
+    Raises ValueError for a malformed ``min_glibc`` or an unknown ``x86_64_level``.
     """
     floor = _floor(min_glibc)
+    levels = loader_policy().x86_64_levels
+    if x86_64_level not in levels:
+        raise ValueError(f"x86_64_level must be one of {', '.join(levels)}, not {x86_64_level!r}")
     platforms = _platforms(contents.tags)
     linux = strictest_linux(platforms)
     macs = tuple(t for t in map(mac_target, _strictest_mac(platforms)) if t is not None)
@@ -90,7 +98,7 @@ def audit_wheel(contents: WheelContents, *, min_glibc: str | None = None) -> Aud
     findings: list[Finding] = []
     for binary in found:
         if binary.info.format == "elf":
-            audit, own = audit_elf(binary, index, linux, floor)
+            audit, own = audit_elf(binary, index, linux, floor, levels[x86_64_level])
         elif binary.info.format == "macho":
             audit, own = audit_macho(binary, index, macs)
         else:

@@ -279,3 +279,20 @@ def stable_abi() -> dict[str, Version]:
     """Limited API / stable ABI symbol -> the Python version that added it."""
     symbols: dict[str, str] = load("stable-abi.json")["symbols"]
     return {name: parse_version(added) or (3, 2) for name, added in symbols.items()}
+
+
+@dataclass(frozen=True)
+class LoaderPolicy:
+    """What the Linux loaders of today refuse (elf-loader.json)."""
+
+    exec_stack_glibc: str  # the glibc whose dlopen refuses an executable-stack library
+    x86_64_levels: dict[str, int]  # level name -> rank (baseline 1 .. v4 4)
+
+    def level_name(self, rank: int) -> str:
+        return next((n for n, r in self.x86_64_levels.items() if r == rank), f"level {rank}")
+
+
+@functools.cache
+def loader_policy() -> LoaderPolicy:
+    data = load("elf-loader.json")
+    return LoaderPolicy(str(data["exec_stack_refused_since_glibc"]), dict(data["x86_64_levels"]))

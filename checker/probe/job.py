@@ -182,7 +182,13 @@ def _check_contents(
             contents.store.use_installed(installed_files(contents, installed[0].python))
     started = time.perf_counter()
     # RECORD, the static audit and the exports: from the bytes (or their cached result).
-    facts = static_facts(contents, sha256, min_glibc=ctx.settings.min_glibc, cache=ctx.static_cache)
+    facts = static_facts(
+        contents,
+        sha256,
+        min_glibc=ctx.settings.min_glibc,
+        cache=ctx.static_cache,
+        x86_64_level=ctx.settings.x86_64_level,
+    )
     seconds["static"] = time.perf_counter() - started
     findings += facts.record
     findings += [
