@@ -12,17 +12,21 @@ KINDS: dict[str, str] = {
     "undefined-symbol": "the extension uses a symbol no loaded library defines",
     "symbol-version": "a versioned symbol (GLIBC_2.x, ...) is newer than the system/tag allows",
     "missing-python-module": "the import needs a Python module that is not installed",
-    "init-mismatch": "the file name and its PyInit_<name> export disagree",
+    "init-mismatch": "the file name and its PyInit_<name>/PyModExport_<name> export disagree",
     "crash": "the import killed the interpreter (signal or fatal error)",
     "timeout": "the import did not finish within the import timeout",
     "circular-import": "a circular import that does not resolve in any order",
     "exception": "the package's own code raised during import",
     "interpreter": "the target interpreter cannot load extension modules at all",
+    "gil-enabled": "on a free-threaded interpreter, the import turned the GIL back on for the "
+    "whole process: a warning",
     # static audit (also missing-library and symbol-version, found without importing)
     "external-library": "a library neither bundled nor on the platform policy's allow-list",
     "macos-version": "a Mach-O minimum macOS version newer than the wheel's macosx tag",
     "architecture": "a binary's architecture does not match the wheel's platform tag",
     "abi3-violation": "an abi3 extension uses Python symbols outside the limited API it claims",
+    "exec-stack": "an ELF library asks for an executable stack: glibc 2.41+ refuses to load it",
+    "isa-level": "an x86-64 binary needs a CPU level (v2, v3, v4) above the configured floor",
     # install stage
     "missing-dependency": "a requirement has no wheel in the packages folder",
     "incompatible-wheel": "the wheel's tags do not fit this interpreter/platform",
@@ -44,9 +48,15 @@ KINDS: dict[str, str] = {
     "no-fragment": "the wheel's probe session left no fresh result",
 }
 
+# Kinds that warn: they fail the run only in strict mode (NATIVE_CHECK_STRICT_WHITELIST).
+WARNING_KINDS = frozenset({"duplicate-runtime", "gil-enabled"})
+
 # Why a module was not imported (status "skipped"); not failures.
 SKIP_KINDS: dict[str, str] = {
-    "not-a-module": "a shared library without PyInit_<name>: loaded by ctypes/cffi, not imported",
+    "not-a-module": (
+        "a shared library without PyInit_<name>/PyModExport_<name>: loaded by ctypes/cffi, "
+        "not imported"
+    ),
     "other-interpreter": "an extension built for another interpreter version",
     "skip-pattern": "matched a configured skip-modules pattern",
     "not-installed": "the wheel did not install, so nothing was imported",

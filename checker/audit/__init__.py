@@ -27,8 +27,10 @@ from checker.audit.pe import audit_pe
 from checker.audit.policy import (
     WINDOWS_ARCHES,
     Version,
+    abi3_label,
     abi3_version,
     format_version,
+    loader_policy,
     mac_target,
     parse_version,
     strictest_linux,
@@ -67,19 +69,27 @@ def _strictest_mac(platforms: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(name for _, name in best.values()))
 
 
-def audit_wheel(contents: WheelContents, *, min_glibc: str | None = None) -> AuditResult:
+def audit_wheel(
+    contents: WheelContents, *, min_glibc: str | None = None, x86_64_level: str = "baseline"
+) -> AuditResult:
     """Audit every ELF/Mach-O/PE member of an open wheel against its own platform tags.
 
     ``min_glibc`` ("2.28") is the oldest glibc the project supports: GLIBC_ symbol
     versions above it are ``symbol-version`` findings whatever the tag allows.
-    Raises ValueError for a malformed ``min_glibc``.
+    ``x86_64_level`` (baseline, v2, v3, v4) is the x86-64 level every target CPU has: a binary
+    whose GNU property note needs more is an ``isa-level`` finding.
+    Raises ValueError for a malformed ``min_glibc`` or an unknown ``x86_64_level``.
     """
     floor = _floor(min_glibc)
+    levels = loader_policy().x86_64_levels
+    if x86_64_level not in levels:
+        raise ValueError(f"x86_64_level must be one of {', '.join(levels)}, not {x86_64_level!r}")
     platforms = _platforms(contents.tags)
     linux = strictest_linux(platforms)
     macs = tuple(t for t in map(mac_target, _strictest_mac(platforms)) if t is not None)
     windows = tuple(p for p in platforms if p in WINDOWS_ARCHES)
     abi3 = abi3_version(contents.tags)
+    abi3_claim = abi3_label(contents.tags, abi3) if abi3 is not None else None
     claims = {"elf": bool(linux), "macho": bool(macs), "pe": bool(windows)}
 
     found = list(iter_binaries(contents))
@@ -88,13 +98,13 @@ def audit_wheel(contents: WheelContents, *, min_glibc: str | None = None) -> Aud
     findings: list[Finding] = []
     for binary in found:
         if binary.info.format == "elf":
-            audit, own = audit_elf(binary, index, linux, floor)
+            audit, own = audit_elf(binary, index, linux, floor, levels[x86_64_level])
         elif binary.info.format == "macho":
             audit, own = audit_macho(binary, index, macs)
         else:
             audit, own = audit_pe(binary, index, windows)
         if abi3 is not None:
-            own.extend(audit_abi3(binary, audit, abi3))
+            own.extend(audit_abi3(binary, audit, abi3, abi3_claim))
         audits.append(audit)
         if claims[binary.info.format]:
             findings.extend(own)
@@ -108,7 +118,8 @@ def audit_wheel(contents: WheelContents, *, min_glibc: str | None = None) -> Aud
     described = [p.name + ("" if p.enforce else " (no policy)") for p in linux]
     described += [t.name for t in macs] + list(windows)
     if abi3 is not None and audits:
-        described.append(f"abi3 >= {format_version(abi3)}")
+        stable = (abi3_claim or "abi3").split("-", 1)[1].replace(".", "/")
+        described.append(f"{stable} >= {format_version(abi3)}")
     if floor is not None and linux:
         described.append(f"glibc floor {format_version(floor)}")
     return AuditResult(

@@ -1,4 +1,5 @@
-"""abi3: an extension of a ``cp3X-abi3`` wheel may only use the stable ABI of Python 3.X.
+"""abi3: an extension of a ``cp3X-abi3`` (or ``cp3X-abi3t``, PEP 803) wheel may only use the
+stable ABI of Python 3.X.
 
 As abi3audit does it: every ``Py*``/``_Py*`` symbol the extension imports from the
 interpreter must be in CPython's Misc/stable_abi.toml (checker/data/policy/stable-abi.json)
@@ -42,8 +43,11 @@ def _python_symbols(binary: WheelBinary) -> tuple[set[str], set[str]]:
     return names, versioned_dlls
 
 
-def audit_abi3(binary: WheelBinary, audit: BinaryAudit, claimed: Version) -> list[Finding]:
-    """The abi3-violation finding of one extension module (empty when it is clean)."""
+def audit_abi3(
+    binary: WheelBinary, audit: BinaryAudit, claimed: Version, label: str | None = None
+) -> list[Finding]:
+    """The abi3-violation finding of one extension module (empty when it is clean);
+    ``label`` names the claim (``cp315-abi3.abi3t``; default ``cp3X-abi3``)."""
     if not binary.is_extension:
         return []
     table = stable_abi()
@@ -56,7 +60,7 @@ def audit_abi3(binary: WheelBinary, audit: BinaryAudit, claimed: Version) -> lis
         elif added > claimed:
             bad.append(f"{name} (added in {format_version(added)})")
     findings: list[Finding] = []
-    label = f"cp{claimed[0]}{claimed[1]}-abi3"
+    label = label or f"cp{claimed[0]}{claimed[1]}-abi3"
     if bad:
         shown = ", ".join(bad[:_SHOWN])
         more = f", +{len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""

@@ -37,6 +37,7 @@ from checker.audit.policy import (
     driver_libraries,
     format_version,
     linux_policy,
+    loader_policy,
     split_symbol_version,
 )
 from checker.audit.scan import WheelBinary, WheelIndex
@@ -194,13 +195,46 @@ def _is_musl(policy: LinuxPolicy | None) -> bool:
     return policy is not None and policy.libc == "musl"
 
 
+def _loader_errors(binary: WheelBinary, x86_64_level: int) -> list[tuple[str, str]]:
+    """(kind, error) for what today's loaders refuse: an executable stack (dlopen of glibc
+    2.41+), an x86-64 level above ``x86_64_level`` (the floor: 1 baseline .. 4 v4)."""
+    slice_ = binary.info.slices[0]
+    policy = loader_policy()
+    errors = []
+    shared = binary.is_extension or ".so" in posixpath.basename(binary.installed)
+    if shared and slice_.executable_stack:
+        errors.append(
+            (
+                "exec-stack",
+                f"{binary.installed} asks for an executable stack (its PT_GNU_STACK is "
+                f"executable or missing): glibc {policy.exec_stack_glibc} and newer refuse to "
+                'load it ("cannot enable executable stack as shared object requires")',
+            )
+        )
+    needed = slice_.x86_isa_needed or 0
+    if slice_.arch == "x86_64" and needed.bit_length() > x86_64_level:
+        level = policy.level_name(needed.bit_length())
+        floor = policy.level_name(x86_64_level)
+        errors.append(
+            (
+                "isa-level",
+                f"{binary.installed} needs x86-64-{level} (its GNU property note: x86 ISA "
+                f"needed), above the configured floor x86-64-{floor}: CPUs without {level} "
+                "cannot load it",
+            )
+        )
+    return errors
+
+
 def audit_elf(
     binary: WheelBinary,
     index: WheelIndex,
     policies: tuple[LinuxPolicy, ...],
     min_glibc: Version | None,
+    x86_64_level: int = 1,
 ) -> tuple[BinaryAudit, list[Finding]]:
-    """Audit one ELF binary against the wheel's Linux policies (none: report facts only)."""
+    """Audit one ELF binary against the wheel's Linux policies (none: report facts only)
+    and what today's loaders refuse (executable stack, x86-64 level above the floor)."""
     arch = binary.info.slices[0].arch
     policy = next((p for p in policies if p.arch == arch), None)
     claimed = bool(policies)
@@ -227,4 +261,7 @@ def audit_elf(
         findings.append(finding("architecture", audit, error))
     findings.extend(link_findings)
     findings.extend(finding("symbol-version", audit, error) for error in version_errors)
+    findings.extend(
+        finding(kind, audit, error) for kind, error in _loader_errors(binary, x86_64_level)
+    )
     return audit, findings

@@ -19,6 +19,8 @@ AUDIT_KINDS: dict[str, str] = {
     "macos-version": "a Mach-O minimum macOS version newer than the wheel's macosx tag",
     "architecture": "a binary's architecture does not match the wheel's platform tag",
     "abi3-violation": "an abi3 extension uses Python symbols outside the limited API it claims",
+    "exec-stack": "an ELF library asks for an executable stack: glibc 2.41+ refuses to load it",
+    "isa-level": "an x86-64 binary needs a CPU level (v2, v3, v4) above the configured floor",
 }
 """The finding kinds of the static audit (stage "static")."""
 

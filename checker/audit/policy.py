@@ -250,15 +250,28 @@ def mac_target(platform: str) -> MacTarget | None:
     return MacTarget(platform, (int(match[1]), int(match[2])), arches)
 
 
+# The stable ABIs a wheel tag may claim: abi3 (PEP 384) and abi3t, the stable ABI of
+# free-threaded builds (PEP 803, 3.15+). Both are judged against one list (stable-abi.json):
+# CPython 3.15 defines abi3t 3.15 as compatible with abi3 3.15.
+STABLE_ABIS = ("abi3", "abi3t")
+
+
 def abi3_version(tags: Iterable[str]) -> Version | None:
-    """The lowest cp3X of the wheel's ``cp3X-abi3-*`` tags, else None."""
+    """The lowest cp3X of the wheel's ``cp3X-abi3-*`` and ``cp3X-abi3t-*`` tags, else None."""
     found: list[Version] = []
     for tag in tags:
         python, _, rest = tag.partition("-")
         abi = rest.partition("-")[0]
-        if abi == "abi3" and (match := re.match(r"^cp(\d)(\d+)$", python)):
+        if abi in STABLE_ABIS and (match := re.match(r"^cp(\d)(\d+)$", python)):
             found.append((int(match[1]), int(match[2])))
     return min(found) if found else None
+
+
+def abi3_label(tags: Iterable[str], version: Version) -> str:
+    """How the wheel names its stable ABI claim: ``cp315-abi3``, ``cp315-abi3.abi3t``, ..."""
+    abis = {tag.split("-")[1] for tag in tags if tag.count("-") == 2}
+    claimed = ".".join(abi for abi in STABLE_ABIS if abi in abis) or "abi3"
+    return f"cp{version[0]}{version[1]}-{claimed}"
 
 
 @functools.cache
@@ -266,3 +279,20 @@ def stable_abi() -> dict[str, Version]:
     """Limited API / stable ABI symbol -> the Python version that added it."""
     symbols: dict[str, str] = load("stable-abi.json")["symbols"]
     return {name: parse_version(added) or (3, 2) for name, added in symbols.items()}
+
+
+@dataclass(frozen=True)
+class LoaderPolicy:
+    """What the Linux loaders of today refuse (elf-loader.json)."""
+
+    exec_stack_glibc: str  # the glibc whose dlopen refuses an executable-stack library
+    x86_64_levels: dict[str, int]  # level name -> rank (baseline 1 .. v4 4)
+
+    def level_name(self, rank: int) -> str:
+        return next((n for n, r in self.x86_64_levels.items() if r == rank), f"level {rank}")
+
+
+@functools.cache
+def loader_policy() -> LoaderPolicy:
+    data = load("elf-loader.json")
+    return LoaderPolicy(str(data["exec_stack_refused_since_glibc"]), dict(data["x86_64_levels"]))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from checker.binary import BinaryFormatError, BinaryInfo, sniff
 from checker.wheel.contents import WheelContents
+from checker.wheel.modules import entry_points
 
 logger = logging.getLogger(__name__)
 
@@ -83,13 +84,14 @@ def build_index(contents: WheelContents, binaries: list[WheelBinary]) -> WheelIn
 def module_name(installed: str, info: BinaryInfo) -> tuple[str, bool]:
     """(dotted module name, True) for an extension module, else (installed path, False).
 
-    An extension module exports ``PyInit_<leaf>`` and sits in importable folders.
+    An extension module exports ``PyInit_<leaf>`` or ``PyModExport_<leaf>`` (PEP 793; the
+    ``U`` variants for a non-ASCII leaf) and sits in importable folders.
     """
     folder, leaf = posixpath.split(installed)
     stem = leaf.split(".", 1)[0]
     parts = folder.split("/") if folder else []
     importable = stem.isidentifier() and all(p.isidentifier() for p in parts)
-    if importable and f"PyInit_{stem}" in info.exports:
+    if importable and any(name in info.exports for name in entry_points(stem)):
         return ".".join([*parts, stem]), True
     return installed, False
 

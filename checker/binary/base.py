@@ -70,6 +70,11 @@ class ArchSlice:
     """Mach-O minimum OS version (``"11.0"``, ``"10.9"``); others: None."""
     sdk: str | None
     """Mach-O SDK version when recorded; others: None."""
+    executable_stack: bool | None = None
+    """ELF: the loader is asked for an executable stack (PT_GNU_STACK with PF_X, or none);
+    None: not an ELF shared object or executable."""
+    x86_isa_needed: int | None = None
+    """ELF x86: GNU_PROPERTY_X86_ISA_1_NEEDED bits (1 baseline, 2 v2, 4 v3, 8 v4); None: none."""
 
 
 @dataclass(frozen=True)

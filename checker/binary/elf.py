@@ -25,6 +25,7 @@ from checker.binary.base import (
     c_string,
     format_error,
 )
+from checker.binary.elf_segments import executable_stack, x86_isa_needed
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,8 @@ def _read_slice(data: Buffer) -> ArchSlice:
         soname=dynamic.soname,
         min_os=None,
         sdk=None,
+        executable_stack=executable_stack(elf),
+        x86_isa_needed=x86_isa_needed(elf, data),
     )
 
 

@@ -85,6 +85,7 @@ class RunContext:
             settings.skip_modules,
             settings.keep_env,
             settings.min_glibc,
+            settings.x86_64_level,
             settings.accepted_libraries(self.platform),
         ]
         pins = {w.file: w for w in self.locked.wheels} if self.locked else {}

@@ -102,7 +102,16 @@ def _locked_default(settings: Settings, interpreter: Path, folder: Path) -> list
     platform = settings.platform or platform_key(info.sys_platform, info.machine)
     locked = lock.find(lock_variants(variant, info.version), platform)
     if locked is None:
-        return None
+        # A fresh clone run by a Python the lock has no set for (a new Python, say): say so,
+        # and how to make one, instead of "packages folder ... does not exist".
+        short = info.short_version
+        raise SetupError(
+            f"no wheels to check: the packages folder {str(folder)!r} is missing or empty, and "
+            f"{path.name} has no set for python-{short} on {platform} to fetch into it. Pin "
+            f"one with `nox -s lock -P python{short}` (the default requirements; or "
+            f"`nox -s lock -P python{short} -- NAME...`), then run `nox -s check_native` "
+            "again; or set NATIVE_CHECK_PACKAGES to a folder of wheels"
+        )
     return [wheel_ref(folder / wheel.file) for wheel in locked.wheels]
 
 

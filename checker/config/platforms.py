@@ -86,7 +86,10 @@ def supported_tags(info: InterpreterInfo) -> tuple[tags.Tag, ...]:
     short = _INTERPRETER_SHORT_NAMES.get(info.implementation, info.implementation)
     interpreter = f"{short}{major}{minor}"
     if info.implementation == "cpython":
-        abi = f"cp{major}{minor}{info.abiflags}"
+        # Free-threaded (Py_GIL_DISABLED): "t", also where sys.abiflags is missing (Windows);
+        # packaging then offers abi3t, never abi3.
+        flags = info.abiflags + ("t" if info.py_gil_disabled and "t" not in info.abiflags else "")
+        abi = f"cp{major}{minor}{flags}"
         result = list(tags.cpython_tags((major, minor), [abi], platforms))
     else:
         abis = [info.soabi.replace("-", "_").replace(".", "_")] if info.soabi else []

@@ -51,6 +51,8 @@ class Settings:
     set_check: bool = True  # check the folder as one environment too (checker/setcheck/job.py)
     # Libraries the target machines are known to have: (platform key or "*", glob) pairs.
     system_libraries: tuple[tuple[str, str], ...] = ()
+    # The x86-64 micro-architecture level every target CPU has: baseline, v2, v3 or v4.
+    x86_64_level: str = "baseline"
 
     def accepted_libraries(self, platform: str) -> tuple[str, ...]:
         """The ``system-libraries`` globs that apply to ``platform``."""
@@ -79,6 +81,18 @@ def _as_glibc(name: str, value: Any) -> str | None:
     major, _, minor = text.partition(".")
     if not (major.isdigit() and minor.isdigit()):
         raise UsageError(f"{name}={value!r} is not a glibc version such as 2.28")
+    return text
+
+
+_X86_64_LEVELS = ("baseline", "v2", "v3", "v4")
+
+
+def _as_x86_64_level(name: str, value: Any) -> str:
+    """``baseline`` (also ``v1``), ``v2``, ``v3``, ``v4``; ``x86-64-v2`` spellings too."""
+    text = str(value).strip().lower().removeprefix("x86-64-").removeprefix("x86_64-")
+    text = "baseline" if text == "v1" else text
+    if text not in _X86_64_LEVELS:
+        raise UsageError(f"{name}={value!r} is not an x86-64 level: baseline, v2, v3 or v4")
     return text
 
 
@@ -166,6 +180,7 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
     "min_glibc": ("NATIVE_CHECK_MIN_GLIBC", "min-glibc", _as_glibc, None),
     "jobs": ("NATIVE_CHECK_JOBS", "jobs", as_jobs, None),
     "set_check": ("NATIVE_CHECK_SET_CHECK", "set-check", _as_bool, True),
+    "x86_64_level": ("NATIVE_CHECK_X86_64_LEVEL", "x86-64-level", _as_x86_64_level, "baseline"),
     "system_libraries": (
         "NATIVE_CHECK_SYSTEM_LIBRARIES",
         "system-libraries",

@@ -20,7 +20,7 @@ Two modes:
 
     The module's own prints (Python ``print`` and C ``printf``) are redirected to stderr so
     they can never corrupt the protocol. faulthandler writes the Python stack of a crash to
-    stderr, which the runner keeps for the report.
+    stderr, which the runner keeps for the report (without the C stack that 3.14+ adds).
 """
 
 from __future__ import annotations
@@ -35,10 +35,14 @@ import sys
 import sysconfig
 import time
 import traceback
+import warnings
 from types import TracebackType
 from typing import Any, Dict, List, Optional
 
 CIRCULAR_MARKER = "partially initialized module"
+# What a free-threaded CPython (3.13t+) warns when a module without Py_mod_gil makes it turn
+# the GIL on for the whole process (Python/import.c, _PyImport_CheckGILForModule).
+GIL_MARKER = "The global interpreter lock (GIL) has been enabled to load module"
 MAX_FRAMES = 12
 
 
@@ -203,13 +207,48 @@ def _retry_circular(name: str, exc: BaseException, first: Dict[str, Any]) -> Dic
     return last
 
 
+def _gil_enabled() -> Optional[bool]:
+    """Whether the GIL is on (None: an interpreter without sys._is_gil_enabled, < 3.13)."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    return None if check is None else bool(check())
+
+
+def probe_watching_gil(name: str) -> Dict[str, Any]:
+    """probe_module, plus ``gil``: the warning text when this import turned the GIL on."""
+    before = _gil_enabled()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        result = probe_module(name)
+    gil_warning = None
+    for item in caught:
+        text = str(item.message)
+        if gil_warning is None and GIL_MARKER in text:
+            gil_warning = text
+        else:  # the module's other warnings go to stderr as they would have
+            warnings.showwarning(item.message, item.category, item.filename, item.lineno)
+    if before is False and _gil_enabled():
+        result["gil"] = gil_warning or "the GIL was enabled while importing {}".format(name)
+    elif gil_warning is not None:
+        result["gil"] = gil_warning
+    return result
+
+
+def enable_faulthandler() -> None:
+    """The fatal error line and the Python frames of a crash, on stderr. Since 3.14
+    faulthandler also dumps about 25 lines of C stack by default: left out (``c_stack``)."""
+    options = {"file": sys.stderr, "all_threads": False}  # type: Dict[str, Any]
+    if sys.version_info >= (3, 14):
+        options["c_stack"] = False
+    faulthandler.enable(**options)
+
+
 def run(job_path: str) -> None:
     with open(job_path, encoding="utf-8") as handle:
         job = json.load(handle)
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    faulthandler.enable(file=sys.stderr, all_threads=False)
+    enable_faulthandler()
 
     def emit(obj: Dict[str, Any]) -> None:
         protocol.write(json.dumps(obj) + "\n")
@@ -220,7 +259,7 @@ def run(job_path: str) -> None:
         sys.stderr.write("\n[native-check] importing {}\n".format(name))
         sys.stderr.flush()
         started = time.perf_counter()
-        result = probe_module(name)
+        result = probe_watching_gil(name)
         result["event"] = "result"
         result["module"] = name
         result["duration"] = round(time.perf_counter() - started, 6)

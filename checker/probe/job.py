@@ -27,6 +27,7 @@ from checker.folder.deps import (
 from checker.probe.bytecode import shared_bytecode
 from checker.probe.classify import classify
 from checker.probe.explain import explain
+from checker.probe.gil import gil_findings
 from checker.probe.import_context import build_import_context
 from checker.probe.install import InstallResult, find_uv, install_wheel, installed_files
 from checker.probe.pure import RESOLVED, has_nothing_to_import, requirement_finding
@@ -191,7 +192,13 @@ def _check_contents(
             contents.store.use_installed(installed_files(contents, installed[0].python))
     started = time.perf_counter()
     # RECORD, the static audit and the exports: from the bytes (or their cached result).
-    facts = static_facts(contents, sha256, min_glibc=ctx.settings.min_glibc, cache=ctx.static_cache)
+    facts = static_facts(
+        contents,
+        sha256,
+        min_glibc=ctx.settings.min_glibc,
+        cache=ctx.static_cache,
+        x86_64_level=ctx.settings.x86_64_level,
+    )
     seconds["static"] = time.perf_counter() - started
     findings += facts.record
     findings += [
@@ -223,10 +230,12 @@ def _check_contents(
         skipped = _not_installed(plan.to_import, plan.decided)
         return _Checked("failed", skipped, [failure, *static], details)
     started = time.perf_counter()
-    modules = _probe_modules(ctx, ref, refs, contents, plan, python=result.python, extras=extras)
+    modules, gil = _probe_modules(
+        ctx, ref, refs, contents, plan, python=result.python, extras=extras
+    )
     seconds["imports"] = time.perf_counter() - started
     modules, static = explain(modules, static, audit)
-    return _Checked("ok", modules, static, details)
+    return _Checked("ok", modules, [*static, *gil], details)
 
 
 def _check_pure(
@@ -274,8 +283,9 @@ def _probe_modules(
     *,
     python: Path,
     extras: Sequence[str],
-) -> list[ModuleResult]:
-    """Import the planned modules in the venv and classify what happened."""
+) -> tuple[list[ModuleResult], list[Finding]]:
+    """Import the planned modules in the venv and classify what happened (and which import
+    turned the GIL of a free-threaded target back on)."""
     sandbox = Sandbox(ctx.sandbox_dir(ref.session_id))
     options = ProbeOptions(
         timeout=ctx.settings.import_timeout,
@@ -301,7 +311,7 @@ def _probe_modules(
     files = {c.module: c.installed for c in plan.to_import}
     imported = [classify(raw, files.get(str(raw["module"])), import_ctx) for raw in raws]
     shutil.rmtree(sandbox.root, ignore_errors=True)
-    return sorted([*plan.decided, *imported], key=lambda m: m.module)
+    return sorted([*plan.decided, *imported], key=lambda m: m.module), gil_findings(raws, files)
 
 
 def reusable_fragment(

@@ -104,7 +104,15 @@ def _stderr_tail(path: Path, module: str) -> str:
     if marker in text:
         text = text.rsplit(marker, 1)[1]
     lines = [line for line in text.splitlines() if line.strip()]
-    return "\n".join(lines[-_STDERR_TAIL:])
+    start = max(0, len(lines) - _STDERR_TAIL)
+    # The cause may sit above the last lines (3.14+'s C stack, a long log before the
+    # crash): the fatal error line and the Python frames are kept wherever they are.
+    return "\n".join(line for i, line in enumerate(lines) if i >= start or _is_crash_cause(line))
+
+
+def _is_crash_cause(line: str) -> bool:
+    text = line.strip()
+    return text.startswith(("Fatal Python error", 'File "')) or "Fatal Python error" in text
 
 
 def _reader(stream: IO[str], lines: queue.Queue[str | None]) -> None:

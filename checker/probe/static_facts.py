@@ -3,7 +3,7 @@
 Checking RECORD decompresses and hashes every member; the static audit and the export plan
 parse every binary. None of it depends on the machine, the interpreter or the packages
 folder: only on the wheel's bytes (its sha256), the checker's code and policy data
-(``code_digest``) and ``min_glibc``. So the results are kept in
+(``code_digest``), ``min_glibc`` and ``x86_64_level``. So the results are kept in
 ``{work_dir}/static/{sha256}.json`` with that key, like the shared bytecode tree, and a
 fresh run (``NATIVE_CHECK_FRESH=1``) still installs and imports every wheel anew but does not
 decompress and parse unchanged bytes again. An entry whose key differs, or that cannot be
@@ -51,9 +51,11 @@ class StaticFacts:
         return exports_of(contents, member)
 
 
-def compute_static_facts(contents: WheelContents, *, min_glibc: str | None) -> StaticFacts:
+def compute_static_facts(
+    contents: WheelContents, *, min_glibc: str | None, x86_64_level: str = "baseline"
+) -> StaticFacts:
     record = tuple(checked_record_findings(contents))
-    audit = audit_wheel(contents, min_glibc=min_glibc)
+    audit = audit_wheel(contents, min_glibc=min_glibc, x86_64_level=x86_64_level)
     exports: dict[str, Exports | None] = {}
     for binary in audit.binaries:
         try:
@@ -63,8 +65,14 @@ def compute_static_facts(contents: WheelContents, *, min_glibc: str | None) -> S
     return StaticFacts(record, audit, exports)
 
 
-def _key(sha256: str, min_glibc: str | None) -> dict[str, Any]:
-    return {"schema": SCHEMA, "sha256": sha256, "code": code_digest(), "min_glibc": min_glibc}
+def _key(sha256: str, min_glibc: str | None, x86_64_level: str) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "sha256": sha256,
+        "code": code_digest(),
+        "min_glibc": min_glibc,
+        "x86_64_level": x86_64_level,
+    }
 
 
 def _to_json(facts: StaticFacts, key: dict[str, Any]) -> dict[str, Any]:
@@ -114,19 +122,24 @@ def _write(path: Path, data: dict[str, Any]) -> None:
 
 
 def static_facts(
-    contents: WheelContents, sha256: str, *, min_glibc: str | None, cache: Path | None
+    contents: WheelContents,
+    sha256: str,
+    *,
+    min_glibc: str | None,
+    cache: Path | None,
+    x86_64_level: str = "baseline",
 ) -> StaticFacts:
     """The wheel's static facts, from ``cache`` (a folder) when an entry has this key."""
     if cache is None:
-        return compute_static_facts(contents, min_glibc=min_glibc)
-    key = _key(sha256, min_glibc)
+        return compute_static_facts(contents, min_glibc=min_glibc, x86_64_level=x86_64_level)
+    key = _key(sha256, min_glibc, x86_64_level)
     path = cache / f"{sha256}.json"
     # One computation per content at a time: the set check and a probe may ask at once.
     with _lock(sha256):
         known = _read(path, key)
         if known is not None:
             return known
-        facts = compute_static_facts(contents, min_glibc=min_glibc)
+        facts = compute_static_facts(contents, min_glibc=min_glibc, x86_64_level=x86_64_level)
         # A damaged zip may be a read error of this machine, not the bytes: computed again.
         if not any(f.kind == "corrupt-wheel" for f in facts.record):
             _write(path, _to_json(facts, key))

@@ -60,6 +60,12 @@ def render_console(report: Report, *, color: bool = False) -> str:
             for module, kind, error, status in wheel.failures():
                 if status == "failed":
                     lines.append(f"    {module}: [{kind}] {_clip(error)}")
+    warned = [
+        (w.wheel, f.finding) for w in report.wheels for f in w.findings if f.status == "warning"
+    ]
+    if warned:
+        lines += ["", "Warnings (fail only in strict mode):"]
+        lines += [f"  {wheel}: {f.module}: [{f.kind}] {_clip(f.error)}" for wheel, f in warned]
     lines += _set_lines(report)
     lines += _driver_lines(report)
     whitelisted = [w for w in report.wheels if w.status == "whitelisted"]

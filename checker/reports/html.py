@@ -113,8 +113,8 @@ def _failures(verdict: WheelVerdict) -> str:
     items = []
     for module, kind, error, status in failures:
         reason = next((line for line in error.splitlines() if line.strip()), "")
-        css = ' class="whitelisted"' if status == "whitelisted" else ""
-        label = " (whitelisted)" if status == "whitelisted" else ""
+        css = f' class="{escape(status)}"' if status != "failed" else ""
+        label = f" ({status})" if status != "failed" else ""
         items.append(
             f"<li{css}><code>{escape(module)}</code> "
             f'<span class="s-{escape(status)}">[{escape(kind)}]</span>{escape(label)} '

@@ -89,7 +89,9 @@ def audit_fragment(
     if contents is not None:
         with contents:
             findings += integrity_findings(contents)
-            audit = audit_wheel(contents, min_glibc=settings.min_glibc)
+            audit = audit_wheel(
+                contents, min_glibc=settings.min_glibc, x86_64_level=settings.x86_64_level
+            )
             if folder is not None:
                 audit = resolve_across(audit, folder.around(contents))
             findings += audit.findings

@@ -24,8 +24,10 @@ from checker.wheel.lock import LockedSet, LockedWheel, locked_wheel
 
 log = logging.getLogger(__name__)
 
-# Oldest system each platform key is pinned for (what the users support).
-_MANYLINUX_GLIBC_MINORS = range(28, 4, -1)
+# The manylinux ceiling a Linux platform key is pinned for: the oldest (2_28, what the users
+# support) first; only when uv finds no wheel set there, the next one up, as a new Python's
+# wheels are often built for a newer glibc only (orjson's first cp315 wheel: manylinux_2_39).
+MANYLINUX_CEILINGS = (28, 31, 34, 35, 36, 37, 38, 39, 40)
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,17 @@ class LockPlatform:
     key: str
     uv_platform: str  # uv pip compile --python-platform
     pip_platforms: tuple[str, ...]  # pip download --platform (all accepted tags)
+    linux_arch: str | None = None  # manylinux platforms: their ceiling may be raised
+
+    def with_ceiling(self, minor: int) -> LockPlatform:
+        """This Linux platform pinned for manylinux_2_{minor} and older."""
+        assert self.linux_arch is not None
+        arch = self.linux_arch
+        return LockPlatform(self.key, f"{arch}-manylinux_2_{minor}", _manylinux(arch, minor), arch)
 
 
-def _manylinux(arch: str) -> tuple[str, ...]:
-    tags = [f"manylinux_2_{minor}_{arch}" for minor in _MANYLINUX_GLIBC_MINORS]
+def _manylinux(arch: str, ceiling: int = MANYLINUX_CEILINGS[0]) -> tuple[str, ...]:
+    tags = [f"manylinux_2_{minor}_{arch}" for minor in range(ceiling, 4, -1)]
     legacy = {
         "x86_64": ("manylinux2014", "manylinux2010", "manylinux1"),
         "aarch64": ("manylinux2014",),
@@ -45,8 +54,10 @@ def _manylinux(arch: str) -> tuple[str, ...]:
 
 
 LOCK_PLATFORMS: dict[str, LockPlatform] = {
-    "linux-x64": LockPlatform("linux-x64", "x86_64-manylinux_2_28", _manylinux("x86_64")),
-    "linux-aarch64": LockPlatform("linux-aarch64", "aarch64-manylinux_2_28", _manylinux("aarch64")),
+    "linux-x64": LockPlatform("linux-x64", "x86_64-manylinux_2_28", _manylinux("x86_64"), "x86_64"),
+    "linux-aarch64": LockPlatform(
+        "linux-aarch64", "aarch64-manylinux_2_28", _manylinux("aarch64"), "aarch64"
+    ),
     "macosx-x64": LockPlatform(
         "macosx-x64", "x86_64-apple-darwin", tuple(mac_platforms((11, 0), "x86_64"))
     ),
@@ -84,9 +95,42 @@ def resolve(requirements: Sequence[str], python: str, platform: LockPlatform) ->
         check=False,
     )
     if proc.returncode != 0:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
-        raise SetupError(f"uv could not resolve {list(requirements)} for {platform.key}:\n{tail}")
+        # uv's own hints guess at other tags (e.g. "cp35m" wheels) and mislead here: dropped.
+        lines = [ln for ln in proc.stderr.strip().splitlines() if "hint:" not in ln]
+        tail = "\n".join(lines[-8:])
+        raise SetupError(
+            f"no wheel set of {list(requirements)} for Python {python} on {platform.key} "
+            f"({platform.uv_platform}): a requirement (or one it needs) has no binary wheel "
+            f"for this Python and platform. uv says:\n{tail}"
+        )
     return [line.strip() for line in proc.stdout.splitlines() if "==" in line]
+
+
+def resolve_lowest_ceiling(
+    requirements: Sequence[str], python: str, platform: LockPlatform
+) -> tuple[LockPlatform, list[str]]:
+    """The pins and the platform at the lowest manylinux ceiling that has them all (Linux;
+    other platforms as they are)."""
+    if platform.linux_arch is None:
+        return platform, resolve(requirements, python, platform)
+    first: SetupError | None = None
+    for minor in MANYLINUX_CEILINGS:
+        candidate = platform.with_ceiling(minor)
+        try:
+            pins = resolve(requirements, python, candidate)
+        except SetupError as exc:
+            first = first or exc
+            continue
+        if minor != MANYLINUX_CEILINGS[0]:
+            log.warning(
+                "%s: no wheel set for Python %s up to manylinux_2_%d; pinned for "
+                "manylinux_2_%d (users need glibc 2.%d or newer)",
+                platform.key, python, MANYLINUX_CEILINGS[0], minor, minor,
+            )  # fmt: skip
+        return candidate, pins
+    assert first is not None
+    top = MANYLINUX_CEILINGS[-1]
+    raise SetupError(f"{first} (also tried every manylinux ceiling up to manylinux_2_{top})")
 
 
 def _pip_download(
@@ -118,7 +162,8 @@ def pin_platform(
     """Resolve, download and hash the wheel set of one platform."""
     dest = work / platform.key
     dest.mkdir(parents=True, exist_ok=True)
-    for pin in resolve(requirements, python, platform):
+    platform, pins = resolve_lowest_ceiling(requirements, python, platform)
+    for pin in pins:
         _pip_download(
             pip, pin, dest, python=python, platforms=platform.pip_platforms, abis=_abis(python)
         )

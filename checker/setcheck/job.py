@@ -133,7 +133,13 @@ def _intact(ctx: RunContext, contents: WheelContents) -> StaticFacts | None:
     """The wheel's static facts when every byte matches RECORD (read from the files of the
     set venv when they are there, checked against the archive); None: none of its code runs."""
     sha256, _size = sha256_file(contents.path, ctx.hash_memo)
-    facts = static_facts(contents, sha256, min_glibc=ctx.settings.min_glibc, cache=ctx.static_cache)
+    facts = static_facts(
+        contents,
+        sha256,
+        min_glibc=ctx.settings.min_glibc,
+        cache=ctx.static_cache,
+        x86_64_level=ctx.settings.x86_64_level,
+    )
     return None if facts.record or contents.store.differing else facts
 
 

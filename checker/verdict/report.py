@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from checker.errors import EXIT_FINDINGS, EXIT_OK
-from checker.findings import Finding, ModuleResult, SetFinding
+from checker.findings import WARNING_KINDS, Finding, ModuleResult, SetFinding
 from checker.verdict.whitelist import Entry, Snippet, Whitelist, snippet
 from checker.wheel.fragment import Fragment
 
@@ -29,7 +29,7 @@ class CheckedModule:
 @dataclass(frozen=True)
 class CheckedFinding:
     finding: Finding
-    status: str  # failed | whitelisted
+    status: str  # failed | whitelisted | warning (a WARNING_KINDS finding, not strict)
     whitelist: Entry | None
 
 
@@ -111,14 +111,16 @@ def _check_modules(
 
 
 def _check_findings(
-    wheel: str, findings: Sequence[Finding], whitelist: Whitelist
+    wheel: str, findings: Sequence[Finding], whitelist: Whitelist, strict: bool
 ) -> list[CheckedFinding]:
     checked = []
     for finding in findings:
         entry = None
         if finding.kind not in NEVER_WHITELISTED:
             entry = whitelist.match(wheel, finding.module, finding.error)
-        checked.append(CheckedFinding(finding, "whitelisted" if entry else "failed", entry))
+        warns = finding.kind in WARNING_KINDS and not strict
+        status = "whitelisted" if entry else "warning" if warns else "failed"
+        checked.append(CheckedFinding(finding, status, entry))
     return checked
 
 
@@ -139,9 +141,10 @@ def judge_set(findings: Sequence[SetFinding], whitelist: Whitelist) -> list[Chec
     return checked
 
 
-def judge_wheel(fragment: Fragment, whitelist: Whitelist) -> WheelVerdict:
+def judge_wheel(fragment: Fragment, whitelist: Whitelist, strict: bool = False) -> WheelVerdict:
+    """``strict``: a warning (WARNING_KINDS) fails the wheel."""
     modules = _check_modules(fragment.wheel, fragment.modules, whitelist)
-    findings = _check_findings(fragment.wheel, fragment.findings, whitelist)
+    findings = _check_findings(fragment.wheel, fragment.findings, whitelist, strict)
     statuses = {m.status for m in modules} | {f.status for f in findings}
     if "failed" in statuses:
         status = "failed"
@@ -184,7 +187,10 @@ def build_report(
     set_findings: Sequence[SetFinding] | None = None,
 ) -> Report:
     """``set_findings``: the set check's (None: not part of this report)."""
-    verdicts = [judge_wheel(f, whitelist) for f in sorted(fragments, key=lambda f: f.wheel)]
+    verdicts = [
+        judge_wheel(f, whitelist, strict_whitelist)
+        for f in sorted(fragments, key=lambda f: f.wheel)
+    ]
     checked_set = None if set_findings is None else judge_set(set_findings, whitelist)
     used = [m.whitelist for v in verdicts for m in v.modules if m.whitelist]
     used += [f.whitelist for v in verdicts for f in v.findings if f.whitelist]

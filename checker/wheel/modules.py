@@ -21,18 +21,37 @@ class ModulePlan:
     decided: tuple[ModuleResult, ...]  # skipped or failed without importing
 
 
+# The exports by which CPython loads an extension module: PyInit_<name> (the module or its
+# PyModuleDef), PyModExport_<name> (PEP 793, 3.15+: an array of slots); the U variants for a
+# non-ASCII name, spelt in punycode with "-" as "_" (PEP 489).
+_ENTRY_PREFIXES = ("PyInit_", "PyInitU_", "PyModExport_", "PyModExportU_")
+
+
+def is_entry_point(symbol: str) -> bool:
+    """Whether ``symbol`` is a module export hook of any name."""
+    return symbol.startswith(_ENTRY_PREFIXES)
+
+
+def entry_points(leaf: str) -> tuple[str, ...]:
+    """The export hooks by which CPython would load module ``leaf`` (any one suffices)."""
+    if leaf.isascii():
+        return (f"PyInit_{leaf}", f"PyModExport_{leaf}")
+    puny = leaf.encode("punycode").decode("ascii").replace("-", "_")
+    return (f"PyInitU_{puny}", f"PyModExportU_{puny}")
+
+
 @dataclass(frozen=True)
 class Exports:
     """What the plan needs from a binary's exported symbols."""
 
-    inits: tuple[str, ...]  # PyInit_* names, sorted
+    inits: tuple[str, ...]  # export hooks (PyInit_*, PyModExport_* and U variants), sorted
     any: bool  # exports anything at all
 
 
 def exports_of(contents: WheelContents, member: str) -> Exports:
     """``member``'s exports, parsed (BinaryFormatError when it is not a readable binary)."""
     names = contents.binary(member).exports
-    return Exports(tuple(sorted(n for n in names if n.startswith("PyInit_"))), bool(names))
+    return Exports(tuple(sorted(n for n in names if is_entry_point(n))), bool(names))
 
 
 def plan_modules(
@@ -66,7 +85,8 @@ def plan_modules(
             to_import.append(cand)
             continue
         inits = list(found.inits)
-        if f"PyInit_{leaf}" in inits:
+        expected = entry_points(leaf)
+        if any(name in inits for name in expected):
             to_import.append(cand)
         elif not found.any:
             reason = "shared library that exports no symbol at all: not a module, not imported"
@@ -76,13 +96,16 @@ def plan_modules(
         elif inits:
             error = (
                 f"{cand.installed} exports {', '.join(inits)} but its file name needs "
-                f"PyInit_{leaf}: the import would fail"
+                f"{' or '.join(expected)}: the import would fail"
             )
             decided.append(
                 ModuleResult(cand.module, cand.installed, "failed", "init-mismatch", error)
             )
         else:
-            reason = "shared library without PyInit_* (loaded by ctypes/cffi), not a module"
+            reason = (
+                "shared library without PyInit_*/PyModExport_* (loaded by ctypes/cffi), "
+                "not a module"
+            )
             decided.append(
                 ModuleResult(cand.module, cand.installed, "skipped", "not-a-module", reason)
             )

@@ -97,6 +97,29 @@ def compile_shared(
     return out.read_bytes()
 
 
+def export_module_source(leaf: str, prelude: str = "", export_name: str | None = None) -> str:
+    """C source of a PEP 793 module ``leaf`` that exports only ``PyModExport_<leaf>``: on 3.15+
+    headers a ``PySlot`` array (Py_mod_abi, Py_mod_name); with older headers an empty slot
+    array, which builds but does not import."""
+    export = export_name or f"PyModExport_{leaf}"
+    return f"""
+#include <Python.h>
+{prelude}
+#ifdef PySlot_END
+PyABIInfo_VAR(abi_info);
+static PySlot slots[] = {{
+    PySlot_PTR_STATIC(Py_mod_abi, &abi_info),
+    PySlot_PTR_STATIC(Py_mod_name, "{leaf}"),
+    PySlot_END
+}};
+__attribute__((visibility("default"))) PySlot *{export}(void) {{ return slots; }}
+#else
+static PyModuleDef_Slot slots[] = {{{{0, NULL}}}};
+__attribute__((visibility("default"))) PyModuleDef_Slot *{export}(void) {{ return slots; }}
+#endif
+"""
+
+
 def _record_hash(data: bytes) -> str:
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"sha256={digest}"

@@ -212,7 +212,7 @@ def test_binaries_are_found_by_content_and_bad_ones_skipped(
     }  # fmt: skip
     assert set(AUDIT_KINDS) == {
         "missing-library", "external-library", "symbol-version", "macos-version",
-        "architecture", "abi3-violation",
+        "architecture", "abi3-violation", "exec-stack", "isa-level",
     }  # fmt: skip
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ import pytest
 from checker.config.plan import load_plan
 from checker.errors import InputFileError, SetupError
 from checker.findings import KINDS
-from checker.runs.pin import LOCK_PLATFORMS, pin_folder
+from checker.runs import pin
+from checker.runs.pin import LOCK_PLATFORMS, LockPlatform, pin_folder
 from checker.wheel.fragment import sha256_file
 from checker.wheel.lock import (
     HEADER,
@@ -411,4 +413,55 @@ def test_lock_for_another_platform_does_not_plan_a_fetch(
     plan = load_plan(tmp_path, {}, ["nox"])
     assert not plan.fetch_first
     assert isinstance(plan.error, SetupError)
-    assert "does not exist" in str(plan.error)
+    # A fresh clone whose Python (or platform) the lock has no set for: says so and how.
+    short = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    message = str(plan.error)
+    assert f"packages.lock has no set for python-{short} on {this_platform()}" in message
+    assert f"`nox -s lock -P python{short}`" in message
+    assert "does not exist" not in message
+
+
+# --- the manylinux ceiling of a lock: the lowest that has every wheel ---------------------
+
+
+def test_the_lowest_manylinux_ceiling_with_every_wheel_is_chosen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """uv (the boundary, faked) finds orjson's only cp315 wheel from manylinux_2_39 up."""
+    asked: list[str] = []
+
+    def fake_resolve(requirements: Sequence[str], python: str, platform: LockPlatform) -> list[str]:
+        asked.append(platform.uv_platform)
+        if int(platform.uv_platform.rsplit("_", 1)[1]) < 39:
+            raise SetupError(f"no wheel set for {platform.uv_platform}")
+        return ["orjson==3.11.9"]
+
+    monkeypatch.setattr(pin, "resolve", fake_resolve)
+    chosen, pins = pin.resolve_lowest_ceiling(["orjson"], "3.15", LOCK_PLATFORMS["linux-x64"])
+    assert pins == ["orjson==3.11.9"]
+    assert chosen.uv_platform == "x86_64-manylinux_2_39"
+    assert "manylinux_2_39_x86_64" in chosen.pip_platforms
+    assert "manylinux_2_28_x86_64" in chosen.pip_platforms
+    assert "manylinux_2_40_x86_64" not in chosen.pip_platforms
+    assert asked[0] == "x86_64-manylinux_2_28" and asked[-1] == "x86_64-manylinux_2_39"
+    # Other platforms are resolved once, as they are.
+    asked.clear()
+
+    def record(requirements: Sequence[str], python: str, platform: LockPlatform) -> list[str]:
+        asked.append(platform.key)
+        return []
+
+    monkeypatch.setattr(pin, "resolve", record)
+    pin.resolve_lowest_ceiling(["orjson"], "3.15", LOCK_PLATFORMS["windows-x64"])
+    assert asked == ["windows-x64"]
+
+
+def test_no_ceiling_with_every_wheel_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(requirements: Sequence[str], python: str, platform: LockPlatform) -> list[str]:
+        raise SetupError(f"no wheel set for {platform.uv_platform}")
+
+    monkeypatch.setattr(pin, "resolve", fail)
+    with pytest.raises(SetupError) as info:
+        pin.resolve_lowest_ceiling(["orjson"], "3.15", LOCK_PLATFORMS["linux-aarch64"])
+    assert "aarch64-manylinux_2_28" in str(info.value)
+    assert "up to manylinux_2_40" in str(info.value)
