@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checker package (read-only use)
 
 from checker.probe.install import find_uv, uv_environment  # noqa: E402
-from checker.wheel.modules import plan_modules  # noqa: E402
 from checker.wheel.contents import extension_candidates, open_wheel  # noqa: E402
+from checker.wheel.modules import plan_modules  # noqa: E402
 
 IMPORT_TIMEOUT = 300.0
 
