@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from checker.config.layouts import write_venv_pth
 from checker.errors import SetupError
 from checker.findings import Finding
 from checker.wheel.contents import WheelContents
@@ -90,6 +91,10 @@ def create_venv(uv: str, interpreter: Path, venv: Path) -> None:
         raise SetupError(
             f"uv could not create a venv with {str(interpreter)!r}: {_condense(proc.stderr)}"
         )
+    # An embeddable base: the venv's interpreter needs a ._pth of its own to start.
+    written = write_venv_pth(interpreter, venv_python(venv).parent)
+    if written is not None:
+        log.debug("wrote %s for the embeddable base %s", written, interpreter)
 
 
 def site_packages(venv: Path) -> list[Path]:
