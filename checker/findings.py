@@ -17,7 +17,8 @@ KINDS: dict[str, str] = {
     "timeout": "the import did not finish within the import timeout",
     "circular-import": "a circular import that does not resolve in any order",
     "exception": "the package's own code raised during import",
-    "interpreter": "the target interpreter cannot load extension modules at all",
+    "interpreter": "the wheel's venv interpreter cannot start (its fatal error line): nothing "
+    "of the wheel can import; never whitelisted",
     # static audit (also missing-library and symbol-version, found without importing)
     "external-library": "a library neither bundled nor on the platform policy's allow-list",
     "macos-version": "a Mach-O minimum macOS version newer than the wheel's macosx tag",

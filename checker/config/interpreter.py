@@ -132,6 +132,29 @@ def query_interpreter(
     return info
 
 
+# The lines that say why an interpreter died: CPython's fatal error and faulthandler's
+# Windows exception line. What follows one up to a blank line or a thread dump belongs to it.
+_FATAL = ("Fatal Python error", "Windows fatal exception")
+_DUMP = ("Current thread", "Thread 0x", "Stack (most recent", "Python runtime state", "File ")
+
+
+def fatal_lines(text: str, limit: int = 4) -> list[str]:
+    """The fatal error lines of an interpreter's stderr, e.g. ``Fatal Python error:
+    init_fs_encoding: ...`` and ``ModuleNotFoundError: No module named 'encodings'``."""
+    lines = [line.strip() for line in text.splitlines()]
+    found: list[str] = []
+    for index, line in enumerate(lines):
+        if not line.startswith(_FATAL) or line in found:
+            continue
+        found.append(line)
+        for follow in lines[index + 1 : index + 3]:
+            if not follow or follow.startswith((*_FATAL, "Current thread", "Thread 0x")):
+                break
+            if not follow.startswith(_DUMP) and not follow.startswith("<"):
+                found.append(follow)
+    return found[:limit]
+
+
 # Bumped when InterpreterInfo gains a field, so facts cached by older code are asked anew.
 _FACTS_FORMAT = 2
 
@@ -150,6 +173,12 @@ def _query(executable_text: str, _stamp: int, timeout: float) -> InterpreterInfo
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SetupError(f"cannot run interpreter {str(executable)!r}: {exc}") from exc
     if proc.returncode != 0:
+        fatal = fatal_lines(proc.stderr)
+        if fatal:  # it cannot start: its own words, not the path dump nor a thread dump
+            raise SetupError(
+                f"interpreter {str(executable)!r} cannot start (exit {proc.returncode}): "
+                + "; ".join(fatal)
+            )
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise SetupError(
             f"interpreter {str(executable)!r} failed to describe itself "

@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.findings import ModuleResult
+from checker.findings import Finding, ModuleResult
 
 log = logging.getLogger(__name__)
 
@@ -191,3 +191,12 @@ def classify(raw: dict[str, Any], file: str | None, ctx: ImportContext) -> Modul
     if optional:  # needs an extra the folder cannot install: not a defect of what ships
         return ModuleResult(module, file, "skipped", "optional-dependency", error, note, duration)
     return ModuleResult(module, file, "failed", kind, error, note=note, duration=duration)
+
+
+def startup_failure(raws: Sequence[Mapping[str, Any]], python: object) -> Finding | None:
+    """One ``interpreter`` finding when the probe's interpreter could not start (see
+    runner._started): its fatal error line(s), never a crash per module."""
+    if not raws or "startup" not in raws[0]:
+        return None
+    error = f"the venv's interpreter {str(python)!r} cannot start: {raws[0]['startup']}"
+    return Finding("install", "install", "interpreter", error)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from checker.config.interpreter import PROBE_SCRIPT
+from checker.config.interpreter import PROBE_SCRIPT, fatal_lines
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,19 @@ def _stderr_tail(path: Path, module: str) -> str:
     return "\n".join(lines[-_STDERR_TAIL:])
 
 
+def _started(path: Path) -> dict[str, Any] | None:
+    """``{"startup": ...}`` when the interpreter died before the probe imported anything and
+    said why (``Fatal Python error: ...``): it cannot start, so no module of it can import."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if _MARKER in text:
+        return None
+    fatal = fatal_lines(text)
+    return {"startup": "; ".join(fatal), "stderr": text[-2000:]} if fatal else None
+
+
 def _reader(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     for line in stream:
         lines.put(line)
@@ -171,6 +184,11 @@ def _run_batch(
                 return results
             if line is None:
                 returncode = proc.wait()
+                if not results and current is None and returncode != 0:
+                    started = _started(stderr_path)
+                    if started is not None:  # died before the probe's first import
+                        results.append({"module": modules[0], "ok": False, **started})
+                        return results
                 if len(results) < len(modules):
                     name = current or modules[len(results)]
                     tail = _stderr_tail(stderr_path, name)
@@ -209,6 +227,8 @@ def run_probe(
         batch = remaining if options.isolate == "wheel" else remaining[:1]
         done = _run_batch(python, batch, sandbox, options)
         results.extend(done)
+        if done and "startup" in done[-1]:
+            break  # the venv's interpreter cannot start: no module of it can import
         remaining = remaining[len(done) :]
         if done and ("crash" in done[-1] or "timeout" in done[-1]) and remaining:
             log.info(
