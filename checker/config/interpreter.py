@@ -17,6 +17,7 @@ from typing import Any
 
 from checker.atomic import write_json_atomic
 from checker.errors import SetupError
+from checker.textio import child_stderr_encoding
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +97,38 @@ def resolve_interpreter(spec: str | None) -> Path:
         raise SetupError(f"interpreter {spec!r} does not exist")
     name = spec if spec.startswith(("python", "pypy")) else f"python{spec}"
     found = shutil.which(name)
+    if found is None and sys.platform == "win32" and not spec.startswith(("python", "pypy")):
+        found = find_windows_version(spec)
+        name = f"py -{spec}, python.exe"
     if found is None:
         raise SetupError(
             f"no interpreter {spec!r} found on PATH (looked for {name!r}); "
             "pass its path with -P /path/to/python (interpreters are never downloaded)"
         )
     return Path(found)
+
+
+def find_windows_version(version: str) -> str | None:
+    """Python ``version`` (3.12) on Windows, which has no ``python3.12``: the launcher's
+    ``py -3.12``, else ``python.exe`` / ``python3.exe`` on PATH when it is that version."""
+    ask = "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])"
+    attempts: list[list[str]] = []
+    launcher = shutil.which("py")
+    if launcher:
+        attempts.append([launcher, f"-{version}", "-c", ask])
+    for name in ("python", "python3"):
+        found = shutil.which(name)
+        if found:
+            attempts.append([found, "-c", ask])
+    for command in attempts:
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        lines = proc.stdout.split()
+        if proc.returncode == 0 and len(lines) >= 2 and lines[-1] == version:
+            return "\n".join(proc.stdout.splitlines()[:-1]).strip()
+    return None
 
 
 def query_interpreter(
@@ -167,6 +194,8 @@ def _query(executable_text: str, _stamp: int, timeout: float) -> InterpreterInfo
             [str(executable), "-I", str(PROBE_SCRIPT), "info"],
             capture_output=True,
             text=True,
+            encoding=child_stderr_encoding(),  # stdout is ASCII JSON; stderr its locale's
+            errors="replace",
             timeout=timeout,
             check=False,
         )

@@ -10,10 +10,10 @@ removes the venvs of wheels no longer in the folder. ``nox -s clean`` removes ev
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from checker.atomic import remove_leftovers, remove_tree
 from checker.config.context import RunContext
 from checker.probe.bytecode import mirror
 
@@ -30,10 +30,13 @@ def _children(folder: Path) -> list[Path]:
 def discard_venvs(ctx: RunContext, folder: Path, keep_bytecode_of: str | None = None) -> None:
     """Remove every venv of a wheel (``folder`` holds one per key) and their bytecode, except
     the bytecode of the key ``keep_bytecode_of``."""
-    shutil.rmtree(folder, ignore_errors=True)
+    # Never half-removed: what Windows keeps (a loaded .pyd) is moved aside, not left in a
+    # venv that the next run would trip over (see checker.atomic.remove_tree).
+    remove_leftovers(folder.parent)
+    remove_tree(folder)
     for entry in _children(mirror(ctx.pycache_dir, folder)):
         if entry.name != keep_bytecode_of:
-            shutil.rmtree(entry, ignore_errors=True)
+            remove_tree(entry)
 
 
 def prune_venvs(ctx: RunContext, session_ids: Iterable[str]) -> list[str]:
@@ -46,8 +49,8 @@ def prune_venvs(ctx: RunContext, session_ids: Iterable[str]) -> list[str]:
     }
     removed = sorted(gone - keep)
     for name in removed:
-        shutil.rmtree(root / name, ignore_errors=True)
-        shutil.rmtree(mirror(ctx.pycache_dir, root / name), ignore_errors=True)
+        remove_tree(root / name)
+        remove_tree(mirror(ctx.pycache_dir, root / name))
     if removed:
         log.info("removed the venvs of %d wheel(s) no longer in the folder", len(removed))
     return removed
