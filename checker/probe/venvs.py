@@ -44,10 +44,11 @@ def prune_venvs(ctx: RunContext, session_ids: Iterable[str]) -> list[str]:
     (wheels gone from the folder); returns the session ids removed."""
     keep = set(session_ids)
     root = ctx.venvs_root
+    remove_leftovers(root)  # what an earlier removal had to move aside
     gone = {p.name for p in _children(root)} | {
         p.name for p in _children(mirror(ctx.pycache_dir, root))
     }
-    removed = sorted(gone - keep)
+    removed = sorted(name for name in gone - keep if not name.startswith(".removed-"))
     for name in removed:
         remove_tree(root / name)
         remove_tree(mirror(ctx.pycache_dir, root / name))
