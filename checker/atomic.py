@@ -1,19 +1,94 @@
 """File I/O of user-facing files: atomic writes (a reader sees the old file or the new one,
-never half of one) and reads that tell "absent" from "unreadable"."""
+never half of one), reads that tell "absent" from "unreadable", and folder removal that
+survives Windows' locked files."""
 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+import logging
 import os
+import shutil
+import stat
+import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from checker.errors import InputFileError
 
+log = logging.getLogger(__name__)
+
 _UMASK_LOCK = threading.Lock()
+# Windows refuses to replace or delete a file another handle has open (ERROR_ACCESS_DENIED 5,
+# ERROR_SHARING_VIOLATION 32): a reader of the same file in another thread or nox worker holds
+# it for a moment. Such a failure is retried for about a second; POSIX never raises them.
+_BUSY_WINERRORS = frozenset({5, 32})
+_RETRY_DELAYS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4)
+_aside = itertools.count()
+
+
+def _busy(exc: OSError) -> bool:
+    return getattr(exc, "winerror", None) in _BUSY_WINERRORS
+
+
+def replace_file(source: Path, target: Path) -> None:
+    """``os.replace`` that retries while Windows says the target is in use."""
+    for delay in (*_RETRY_DELAYS, None):
+        try:
+            source.replace(target)
+            return
+        except PermissionError as exc:
+            if delay is None or not _busy(exc):
+                raise
+            time.sleep(delay)
+
+
+def remove_tree(folder: Path) -> bool:
+    """Remove ``folder`` and everything in it, never raising: read-only files are made
+    writable; what Windows will not delete (a hard-linked ``.pyd`` another process has
+    loaded) is moved aside into ``.removed-*`` beside it, so the path is free for a new
+    venv. True when the path is free; False (logged) when even that failed."""
+
+    def writable_again(function: Any, path: str, _exc: Any) -> None:
+        try:
+            Path(path).chmod(stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
+            function(path)
+        except OSError:
+            pass  # what is left is moved aside below
+
+    if not folder.exists() and not folder.is_symlink():
+        return True
+    try:
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(folder, onexc=writable_again)
+        else:
+            shutil.rmtree(folder, onerror=writable_again)
+    except OSError as exc:
+        log.debug("removing %s: %s", folder, exc)
+    if not folder.exists():
+        return True
+    aside = folder.with_name(f".removed-{folder.name}-{os.getpid()}-{next(_aside)}")
+    try:
+        folder.rename(aside)
+    except OSError as exc:
+        log.warning("cannot remove %s nor move it aside: %s", folder, exc)
+        return False
+    shutil.rmtree(aside, ignore_errors=True)  # what is locked stays until a later run
+    return True
+
+
+def remove_leftovers(parent: Path) -> None:
+    """Remove what ``remove_tree`` moved aside in ``parent`` earlier (best effort)."""
+    try:
+        leftovers = [p for p in parent.iterdir() if p.name.startswith(".removed-")]
+    except OSError:
+        return
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,7 +119,7 @@ def write_text_atomic(target: Path, text: str) -> Path:
             handle.write(text)
         # mkstemp makes the file 0600; give the result the mode a plain open() would.
         Path(tmp).chmod(0o666 & ~_umask())
-        Path(tmp).replace(target)
+        replace_file(Path(tmp), target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

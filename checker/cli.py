@@ -22,6 +22,7 @@ from checker.errors import CheckerError, exit_code_for
 from checker.reports.console import render_console
 from checker.reports.progress import color_enabled
 from checker.runs.audit import run_audit
+from checker.textio import console_safe
 from checker.wheel.discover import discover
 
 
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    console_safe()
     args = _parser().parse_args(argv)
     environ = dict(os.environ)
     if args.folder is not None:

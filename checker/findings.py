@@ -17,13 +17,17 @@ KINDS: dict[str, str] = {
     "timeout": "the import did not finish within the import timeout",
     "circular-import": "a circular import that does not resolve in any order",
     "exception": "the package's own code raised during import",
-    "interpreter": "the target interpreter cannot load extension modules at all",
+    "loader": "the loader refused the binary (a DLL initialisation failed, a code signature was "
+    "rejected)",
+    "interpreter": "the wheel's venv interpreter cannot start (its fatal error line): nothing "
+    "of the wheel can import; never whitelisted",
     "gil-enabled": "on a free-threaded interpreter, the import turned the GIL back on for the "
     "whole process: a warning",
     # static audit (also missing-library and symbol-version, found without importing)
     "external-library": "a library neither bundled nor on the platform policy's allow-list",
     "macos-version": "a Mach-O minimum macOS version newer than the wheel's macosx tag",
-    "architecture": "a binary's architecture does not match the wheel's platform tag",
+    "architecture": "a binary's architecture does not match the wheel's platform tag (static), "
+    "or the loader says it is another machine's (import)",
     "abi3-violation": "an abi3 extension uses Python symbols outside the limited API it claims",
     "exec-stack": "an ELF library asks for an executable stack: glibc 2.41+ refuses to load it",
     "isa-level": "an x86-64 binary needs a CPU level (v2, v3, v4) above the configured floor",

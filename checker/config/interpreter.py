@@ -17,6 +17,7 @@ from typing import Any
 
 from checker.atomic import write_json_atomic
 from checker.errors import SetupError
+from checker.textio import child_stderr_encoding
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +97,38 @@ def resolve_interpreter(spec: str | None) -> Path:
         raise SetupError(f"interpreter {spec!r} does not exist")
     name = spec if spec.startswith(("python", "pypy")) else f"python{spec}"
     found = shutil.which(name)
+    if found is None and sys.platform == "win32" and not spec.startswith(("python", "pypy")):
+        found = find_windows_version(spec)
+        name = f"py -{spec}, python.exe"
     if found is None:
         raise SetupError(
             f"no interpreter {spec!r} found on PATH (looked for {name!r}); "
             "pass its path with -P /path/to/python (interpreters are never downloaded)"
         )
     return Path(found)
+
+
+def find_windows_version(version: str) -> str | None:
+    """Python ``version`` (3.12) on Windows, which has no ``python3.12``: the launcher's
+    ``py -3.12``, else ``python.exe`` / ``python3.exe`` on PATH when it is that version."""
+    ask = "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])"
+    attempts: list[list[str]] = []
+    launcher = shutil.which("py")
+    if launcher:
+        attempts.append([launcher, f"-{version}", "-c", ask])
+    for name in ("python", "python3"):
+        found = shutil.which(name)
+        if found:
+            attempts.append([found, "-c", ask])
+    for command in attempts:
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        lines = proc.stdout.split()
+        if proc.returncode == 0 and len(lines) >= 2 and lines[-1] == version:
+            return "\n".join(proc.stdout.splitlines()[:-1]).strip()
+    return None
 
 
 def query_interpreter(
@@ -132,6 +159,29 @@ def query_interpreter(
     return info
 
 
+# The lines that say why an interpreter died: CPython's fatal error and faulthandler's
+# Windows exception line. What follows one up to a blank line or a thread dump belongs to it.
+_FATAL = ("Fatal Python error", "Windows fatal exception")
+_DUMP = ("Current thread", "Thread 0x", "Stack (most recent", "Python runtime state", "File ")
+
+
+def fatal_lines(text: str, limit: int = 4) -> list[str]:
+    """The fatal error lines of an interpreter's stderr, e.g. ``Fatal Python error:
+    init_fs_encoding: ...`` and ``ModuleNotFoundError: No module named 'encodings'``."""
+    lines = [line.strip() for line in text.splitlines()]
+    found: list[str] = []
+    for index, line in enumerate(lines):
+        if not line.startswith(_FATAL) or line in found:
+            continue
+        found.append(line)
+        for follow in lines[index + 1 : index + 3]:
+            if not follow or follow.startswith((*_FATAL, "Current thread", "Thread 0x")):
+                break
+            if not follow.startswith(_DUMP) and not follow.startswith("<"):
+                found.append(follow)
+    return found[:limit]
+
+
 # Bumped when InterpreterInfo gains a field, so facts cached by older code are asked anew.
 _FACTS_FORMAT = 2
 
@@ -144,12 +194,20 @@ def _query(executable_text: str, _stamp: int, timeout: float) -> InterpreterInfo
             [str(executable), "-I", str(PROBE_SCRIPT), "info"],
             capture_output=True,
             text=True,
+            encoding=child_stderr_encoding(),  # stdout is ASCII JSON; stderr its locale's
+            errors="replace",
             timeout=timeout,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SetupError(f"cannot run interpreter {str(executable)!r}: {exc}") from exc
     if proc.returncode != 0:
+        fatal = fatal_lines(proc.stderr)
+        if fatal:  # it cannot start: its own words, not the path dump nor a thread dump
+            raise SetupError(
+                f"interpreter {str(executable)!r} cannot start (exit {proc.returncode}): "
+                + "; ".join(fatal)
+            )
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise SetupError(
             f"interpreter {str(executable)!r} failed to describe itself "

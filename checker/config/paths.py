@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from checker.config.layouts import detect_layout
+
 
 def default_packages_folder(interpreter: Path, project_dir: Path) -> Path:
-    """As the original tool: ``../packages`` beside the interpreter's folder, else ./packages."""
-    beside = interpreter.absolute().parent.parent / "packages"
+    """``packages/`` in the root of the interpreter's distribution (python.exe in the root:
+    beside it; ``bin/python3`` or ``bin/python.exe``: ``../packages``, as the original tool),
+    else ./packages."""
+    beside = detect_layout(interpreter).packages
     if beside.is_dir():
         return beside
     return project_dir / "packages"

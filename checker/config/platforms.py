@@ -69,6 +69,22 @@ def default_variant(info: InterpreterInfo) -> str:
     return f"python-{info.version}"
 
 
+def macos_version(mac_ver: str) -> tuple[int, int] | None:
+    """The target's macOS version for packaging.tags.mac_platforms, or None to let packaging
+    find this machine's own (the target runs here). An interpreter built against an SDK
+    older than 11 is told "10.16" on macOS 11+; given 10.16, packaging would skip its own fix
+    for that and offer no macosx_11+ tag, so 10.16 is never passed on."""
+    try:
+        parts = tuple(int(p) for p in mac_ver.split(".")[:2])
+    except ValueError:
+        return None
+    if len(parts) < 2 and parts and parts[0] >= 11:
+        return (parts[0], 0)
+    if len(parts) != 2 or parts == (10, 16):
+        return None
+    return (parts[0], parts[1])
+
+
 @functools.lru_cache(maxsize=8)
 def supported_tags(info: InterpreterInfo) -> tuple[tags.Tag, ...]:
     """The wheel tags the target interpreter installs, most specific first.
@@ -79,8 +95,8 @@ def supported_tags(info: InterpreterInfo) -> tuple[tags.Tag, ...]:
     major, minor = info.version_info[0], info.version_info[1]
     if info.sys_platform == "darwin":
         arch = "arm64" if info.machine.lower() in ("arm64", "aarch64") else info.machine
-        mac = tuple(int(p) for p in info.mac_ver.split(".")[:2]) if info.mac_ver else None
-        platforms: list[str] = list(tags.mac_platforms(mac, arch))  # type: ignore[arg-type]
+        mac = macos_version(info.mac_ver)
+        platforms: list[str] = list(tags.mac_platforms(mac, arch))
     else:
         platforms = list(tags.platform_tags())
     short = _INTERPRETER_SHORT_NAMES.get(info.implementation, info.implementation)

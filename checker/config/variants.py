@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checker.config.layouts import detect_layout
 from checker.config.platforms import platform_key
 from checker.errors import InputFileError, SetupError
 
@@ -116,7 +117,7 @@ def _variant(path: Path, prefix: str, name: str, table: Any, platform: str) -> V
     if "packages" in table:
         packages = _path(base, table["packages"], where, "packages", platform)
     else:
-        packages = python.parent.parent / "packages"
+        packages = detect_layout(python).packages
     if not packages.is_dir():
         raise SetupError(f"{where}: packages folder {str(packages)!r} does not exist")
     whitelist = (

@@ -15,20 +15,28 @@ same inode (an inode number is reused only after its last link is gone), with th
 and size. Where uv copies instead of linking (another file system), inodes differ and nothing
 is shared. Venvs whose mirror already exists (warm runs: the same wheel bytes at the same
 path) are left alone. The index lives in this process (a sequential or ``--jobs`` run).
+
+Off Linux: on Windows ``DirEntry.stat()`` leaves st_ino and st_dev 0, so each source is
+stat'ed with ``os.stat`` (which reads the file index). On macOS uv clones files (APFS
+``clonefile``) instead of hard-linking them: a clone is a new inode with the same bytes, so
+there a source is known by (size, mtime, sha256 of its bytes) — the same bytes with the same
+mtime and size is all a ``.pyc`` is valid for.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_Key = tuple[int, int, int, int]  # st_dev, st_ino, st_mtime_ns, st_size
+_Key = tuple[object, ...]  # st_dev, st_ino, st_mtime_ns, st_size (macOS: size, mtime, sha256)
 
 
 def mirror(prefix: Path, path: Path) -> Path:
@@ -52,12 +60,24 @@ def _sources(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
                 elif entry.name.endswith(".py") and entry.is_file(follow_symlinks=False):
-                    yield Path(entry.path), entry.stat()
+                    yield Path(entry.path), _stat(entry)
             except OSError:
                 continue
 
 
-def _key(stat: os.stat_result) -> _Key:
+def _stat(entry: os.DirEntry[str], platform: str = sys.platform) -> os.stat_result:
+    """The entry's stat with a real inode: ``DirEntry.stat()`` has st_ino 0 on Windows."""
+    if platform == "win32":
+        return Path(entry.path).lstat()
+    return entry.stat(follow_symlinks=False)
+
+
+def _key(path: Path, stat: os.stat_result, platform: str = sys.platform) -> _Key:
+    """What makes two sources one for their bytecode: the same file (hard links), or on
+    macOS, where uv clones, the same bytes, mtime and size."""
+    if platform == "darwin":
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return (stat.st_size, stat.st_mtime_ns, digest)
     return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
@@ -84,8 +104,8 @@ class SharedBytecode:
         linked = 0
         for source, stat in _sources(venv):
             with self._lock:
-                origin = self._compiled.get(_key(stat))
-            if origin is None or not _same_file(origin, stat):
+                origin = self._compiled.get(_key(source, stat))
+            if origin is None or not _same_file(origin, source, stat):
                 continue
             target = self.pyc(source)
             try:
@@ -102,15 +122,15 @@ class SharedBytecode:
         found = {}
         for source, stat in _sources(venv):
             if self.pyc(source).is_file():
-                found[_key(stat)] = source
+                found[_key(source, stat)] = source
         with self._lock:
             for key, source in found.items():
                 self._compiled.setdefault(key, source)
 
 
-def _same_file(path: Path, stat: os.stat_result) -> bool:
+def _same_file(origin: Path, source: Path, stat: os.stat_result) -> bool:
     try:
-        return _key(path.stat()) == _key(stat)
+        return _key(origin, origin.stat()) == _key(source, stat)
     except OSError:
         return False
 

@@ -8,7 +8,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.findings import ModuleResult
+from checker.config.interpreter import fatal_lines
+from checker.findings import Finding, ModuleResult
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,18 @@ _UNDEFINED_SYMBOL = (
     re.compile(
         r"DLL load failed(?: while importing \w+)?: (The specified procedure could not be found)"
     ),
+)
+# The loader refused the file itself: another architecture, a bad image, a failed DLL
+# initialisation, a rejected code signature. Each pattern's first group is its words.
+_ARCHITECTURE = (
+    re.compile(r"(%1 is not a valid Win32 application)"),  # Windows: another machine's PE
+    re.compile(r"(incompatible architecture \(have '[^']+', need '[^']+'\))"),  # macOS dyld
+    re.compile(r"(wrong ELF class: ELFCLASS\d+)"),  # glibc
+)
+_LOADER = (
+    re.compile(r"(A dynamic link library \(DLL\) initialization routine failed)"),
+    re.compile(r"(code signature[^\n]*(?:invalid|not valid|rejected)[^\n]*)"),  # macOS
+    re.compile(r"(not valid for use in process[^\n]*)"),  # macOS library validation
 )
 _INIT_MISMATCH = re.compile(r"does not define module export function \((\w+)\)")
 _CIRCULAR = "partially initialized module"
@@ -94,6 +107,12 @@ def _kind_of_import_error(message: str) -> tuple[str, str | None]:
     match = _SYMBOL_VERSION.search(message)
     if match:
         return "symbol-version", match.group(1)
+    # Before "Library not loaded": dyld says so too when the library is another machine's.
+    for kind, patterns in (("architecture", _ARCHITECTURE), ("loader", _LOADER)):
+        for pattern in patterns:
+            match = pattern.search(message)
+            if match:
+                return kind, match.group(1)
     for pattern in _MISSING_LIBRARY:
         match = pattern.search(message)
         if match:
@@ -155,7 +174,9 @@ def classify(raw: dict[str, Any], file: str | None, ctx: ImportContext) -> Modul
         return ModuleResult(module, file, "failed", "timeout", error, duration=duration)
     if "crash" in raw:
         tail = str(raw.get("stderr") or "")
-        fatal = next((ln.strip() for ln in tail.splitlines() if "Fatal Python error" in ln), "")
+        # "Fatal Python error: ..." and, from faulthandler on Windows, "Windows fatal
+        # exception: access violation": the first such line says why.
+        fatal = next(iter(fatal_lines(tail, limit=1)), "")
         frame = next(
             (
                 ln.strip()
@@ -191,3 +212,12 @@ def classify(raw: dict[str, Any], file: str | None, ctx: ImportContext) -> Modul
     if optional:  # needs an extra the folder cannot install: not a defect of what ships
         return ModuleResult(module, file, "skipped", "optional-dependency", error, note, duration)
     return ModuleResult(module, file, "failed", kind, error, note=note, duration=duration)
+
+
+def startup_failure(raws: Sequence[Mapping[str, Any]], python: object) -> Finding | None:
+    """One ``interpreter`` finding when the probe's interpreter could not start (see
+    runner._started): its fatal error line(s), never a crash per module."""
+    if not raws or "startup" not in raws[0]:
+        return None
+    error = f"the venv's interpreter {str(python)!r} cannot start: {raws[0]['startup']}"
+    return Finding("install", "install", "interpreter", error)

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from checker.atomic import remove_tree
+from checker.config.layouts import write_venv_pth
 from checker.errors import SetupError
 from checker.findings import Finding
 from checker.wheel.contents import WheelContents
@@ -80,8 +82,11 @@ def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
 
 def create_venv(uv: str, interpreter: Path, venv: Path) -> None:
     """A fresh venv at ``venv`` (an old one there is removed first)."""
-    if venv.exists():
-        shutil.rmtree(venv)
+    if not remove_tree(venv):
+        raise SetupError(
+            f"cannot remove the earlier venv {str(venv)!r} (a file of it is in use?); "
+            "remove it or run nox -s clean"
+        )
     proc = _run(
         [uv, "venv", "--quiet", "--no-config", "--no-project", "--no-python-downloads",
          "--python", str(interpreter), str(venv)]
@@ -90,6 +95,10 @@ def create_venv(uv: str, interpreter: Path, venv: Path) -> None:
         raise SetupError(
             f"uv could not create a venv with {str(interpreter)!r}: {_condense(proc.stderr)}"
         )
+    # An embeddable base: the venv's interpreter needs a ._pth of its own to start.
+    written = write_venv_pth(interpreter, venv_python(venv).parent)
+    if written is not None:
+        log.debug("wrote %s for the embeddable base %s", written, interpreter)
 
 
 def site_packages(venv: Path) -> list[Path]:

@@ -25,7 +25,7 @@ from checker.folder.deps import (
     installable_extras,
 )
 from checker.probe.bytecode import shared_bytecode
-from checker.probe.classify import classify
+from checker.probe.classify import classify, startup_failure
 from checker.probe.explain import explain
 from checker.probe.gil import gil_findings
 from checker.probe.import_context import build_import_context
@@ -230,12 +230,12 @@ def _check_contents(
         skipped = _not_installed(plan.to_import, plan.decided)
         return _Checked("failed", skipped, [failure, *static], details)
     started = time.perf_counter()
-    modules, gil = _probe_modules(
+    modules, found = _probe_modules(
         ctx, ref, refs, contents, plan, python=result.python, extras=extras
     )
     seconds["imports"] = time.perf_counter() - started
     modules, static = explain(modules, static, audit)
-    return _Checked("ok", modules, [*static, *gil], details)
+    return _Checked("ok", modules, [*found, *static], details)
 
 
 def _check_pure(
@@ -284,8 +284,9 @@ def _probe_modules(
     python: Path,
     extras: Sequence[str],
 ) -> tuple[list[ModuleResult], list[Finding]]:
-    """Import the planned modules in the venv and classify what happened (and which import
-    turned the GIL of a free-threaded target back on)."""
+    """Import the planned modules in the venv and classify what happened: an interpreter
+    that cannot start is one ``interpreter`` finding, its modules not imported; an import
+    that turned the GIL of a free-threaded target back on is a ``gil-enabled`` finding."""
     sandbox = Sandbox(ctx.sandbox_dir(ref.session_id))
     options = ProbeOptions(
         timeout=ctx.settings.import_timeout,
@@ -309,9 +310,15 @@ def _probe_modules(
         contents, refs, ctx.info.markers, raws, extras, supported=supported_tags(ctx.info)
     )
     files = {c.module: c.installed for c in plan.to_import}
-    imported = [classify(raw, files.get(str(raw["module"])), import_ctx) for raw in raws]
+    broken = startup_failure(raws, python)
+    if broken is not None:
+        why = "not imported: the venv's interpreter cannot start"
+        imported = [ModuleResult(m, f, "skipped", "not-installed", why) for m, f in files.items()]
+    else:
+        imported = [classify(raw, files.get(str(raw["module"])), import_ctx) for raw in raws]
     shutil.rmtree(sandbox.root, ignore_errors=True)
-    return sorted([*plan.decided, *imported], key=lambda m: m.module), gil_findings(raws, files)
+    modules = sorted([*plan.decided, *imported], key=lambda m: m.module)
+    return modules, [broken] if broken else gil_findings(raws, files)
 
 
 def reusable_fragment(

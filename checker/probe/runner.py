@@ -11,26 +11,34 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from checker.config.interpreter import PROBE_SCRIPT
+from checker.config.interpreter import PROBE_SCRIPT, fatal_lines
+from checker.textio import child_stderr_encoding
 
 log = logging.getLogger(__name__)
 
-# Passed through to the probe unchanged; everything else is dropped (see README).
+# Passed through to the probe unchanged; everything else is dropped (see docs/design.md).
+# USERNAME: getpass.getuser() raises on Windows without it.
 PASS_THROUGH_ENV = (
     "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "SYSTEMDRIVE", "WINDIR",
-    "COMSPEC", "PATHEXT", "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE",
+    "COMSPEC", "PATHEXT", "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE", "USERNAME",
 )  # fmt: skip
+# PATH folders of toolchains that a CI runner has and a user's machine has not; on Windows
+# the loader searches PATH for a DLL, so a wheel lacking libgcc_s_seh-1.dll or
+# libwinpthread-1.dll would load from C:\mingw64\bin here. A folder with a component that
+# starts with one of these is dropped from the probe's PATH on Windows.
+_TOOLCHAIN_FOLDERS = ("mingw", "msys", "cygwin", "rtools")
 _STDERR_TAIL = 20
 _MARKER = "[native-check] importing "
 _NTSTATUS = {
     0xC0000005: "access violation",
     0xC00000FD: "stack overflow",
-    0xC0000409: "stack buffer overrun",
+    # __fastfail: not only a stack buffer overrun but abort(), Py_FatalError, std::terminate.
+    0xC0000409: "fast-fail (stack buffer overrun, abort(), Py_FatalError, std::terminate)",
     0xC000001D: "illegal instruction",
     0xC0000135: "DLL not found",
     0xC0000139: "entry point not found",
@@ -56,18 +64,36 @@ class Sandbox:
     def cwd(self) -> Path:
         return self.root / "cwd"
 
+    @property
+    def appdata(self) -> Path:
+        return self.home / "AppData" / "Roaming"
+
+    @property
+    def localappdata(self) -> Path:
+        return self.home / "AppData" / "Local"
+
     def create(self) -> None:
-        for folder in (self.home, self.tmp, self.cwd, self.home / ".config", self.home / ".cache"):
+        for folder in (self.home, self.tmp, self.cwd, self.home / ".config", self.home / ".cache",
+                       self.appdata, self.localappdata):  # fmt: skip
             folder.mkdir(parents=True, exist_ok=True)
 
-    def environment(self, keep: Sequence[str] = ()) -> dict[str, str]:
-        env = {k: os.environ[k] for k in (*PASS_THROUGH_ENV, *keep) if k in os.environ}
+    def environment(
+        self,
+        keep: Sequence[str] = (),
+        *,
+        environ: Mapping[str, str] | None = None,
+        platform: str = sys.platform,
+    ) -> dict[str, str]:
+        source = os.environ if environ is None else environ
+        env = {k: source[k] for k in (*PASS_THROUGH_ENV, *keep) if k in source}
+        if platform == "win32" and "PATH" in env and "PATH" not in keep:
+            env["PATH"] = probe_path(env["PATH"])
         home, tmp = str(self.home), str(self.tmp)
         env.update(
             HOME=home,
             USERPROFILE=home,
-            APPDATA=str(self.home / "AppData" / "Roaming"),
-            LOCALAPPDATA=str(self.home / "AppData" / "Local"),
+            APPDATA=str(self.appdata),
+            LOCALAPPDATA=str(self.localappdata),
             XDG_CONFIG_HOME=str(self.home / ".config"),
             XDG_CACHE_HOME=str(self.home / ".cache"),
             XDG_DATA_HOME=str(self.home / ".local" / "share"),
@@ -80,6 +106,16 @@ class Sandbox:
             TMP=tmp,
         )
         return env
+
+
+def probe_path(path: str) -> str:
+    """A Windows PATH without the folders of toolchains (``_TOOLCHAIN_FOLDERS``)."""
+
+    def toolchain(folder: str) -> bool:
+        parts = folder.replace("/", "\\").lower().split("\\")
+        return any(part.startswith(_TOOLCHAIN_FOLDERS) for part in parts)
+
+    return ";".join(f for f in path.split(";") if f and not toolchain(f))
 
 
 def signal_name(returncode: int) -> str:
@@ -97,7 +133,7 @@ def signal_name(returncode: int) -> str:
 
 def _stderr_tail(path: Path, module: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = path.read_text(encoding=child_stderr_encoding(), errors="replace")
     except OSError:
         return ""
     marker = f"{_MARKER}{module}\n"
@@ -112,7 +148,22 @@ def _stderr_tail(path: Path, module: str) -> str:
 
 def _is_crash_cause(line: str) -> bool:
     text = line.strip()
-    return text.startswith(("Fatal Python error", 'File "')) or "Fatal Python error" in text
+    return text.startswith(("Fatal Python error", "Windows fatal exception", 'File "')) or (
+        "Fatal Python error" in text
+    )
+
+
+def _started(path: Path) -> dict[str, Any] | None:
+    """``{"startup": ...}`` when the interpreter died before the probe imported anything and
+    said why (``Fatal Python error: ...``): it cannot start, so no module of it can import."""
+    try:
+        text = path.read_text(encoding=child_stderr_encoding(), errors="replace")
+    except OSError:
+        return None
+    if _MARKER in text:
+        return None
+    fatal = fatal_lines(text)
+    return {"startup": "; ".join(fatal), "stderr": text[-2000:]} if fatal else None
 
 
 def _reader(stream: IO[str], lines: queue.Queue[str | None]) -> None:
@@ -179,6 +230,11 @@ def _run_batch(
                 return results
             if line is None:
                 returncode = proc.wait()
+                if not results and current is None and returncode != 0:
+                    started = _started(stderr_path)
+                    if started is not None:  # died before the probe's first import
+                        results.append({"module": modules[0], "ok": False, **started})
+                        return results
                 if len(results) < len(modules):
                     name = current or modules[len(results)]
                     tail = _stderr_tail(stderr_path, name)
@@ -217,6 +273,8 @@ def run_probe(
         batch = remaining if options.isolate == "wheel" else remaining[:1]
         done = _run_batch(python, batch, sandbox, options)
         results.extend(done)
+        if done and "startup" in done[-1]:
+            break  # the venv's interpreter cannot start: no module of it can import
         remaining = remaining[len(done) :]
         if done and ("crash" in done[-1] or "timeout" in done[-1]) and remaining:
             log.info(

@@ -10,10 +10,10 @@ removes the venvs of wheels no longer in the folder. ``nox -s clean`` removes ev
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from checker.atomic import remove_leftovers, remove_tree
 from checker.config.context import RunContext
 from checker.probe.bytecode import mirror
 
@@ -30,10 +30,13 @@ def _children(folder: Path) -> list[Path]:
 def discard_venvs(ctx: RunContext, folder: Path, keep_bytecode_of: str | None = None) -> None:
     """Remove every venv of a wheel (``folder`` holds one per key) and their bytecode, except
     the bytecode of the key ``keep_bytecode_of``."""
-    shutil.rmtree(folder, ignore_errors=True)
+    # Never half-removed: what Windows keeps (a loaded .pyd) is moved aside, not left in a
+    # venv that the next run would trip over (see checker.atomic.remove_tree).
+    remove_leftovers(folder.parent)
+    remove_tree(folder)
     for entry in _children(mirror(ctx.pycache_dir, folder)):
         if entry.name != keep_bytecode_of:
-            shutil.rmtree(entry, ignore_errors=True)
+            remove_tree(entry)
 
 
 def prune_venvs(ctx: RunContext, session_ids: Iterable[str]) -> list[str]:
@@ -41,13 +44,14 @@ def prune_venvs(ctx: RunContext, session_ids: Iterable[str]) -> list[str]:
     (wheels gone from the folder); returns the session ids removed."""
     keep = set(session_ids)
     root = ctx.venvs_root
+    remove_leftovers(root)  # what an earlier removal had to move aside
     gone = {p.name for p in _children(root)} | {
         p.name for p in _children(mirror(ctx.pycache_dir, root))
     }
-    removed = sorted(gone - keep)
+    removed = sorted(name for name in gone - keep if not name.startswith(".removed-"))
     for name in removed:
-        shutil.rmtree(root / name, ignore_errors=True)
-        shutil.rmtree(mirror(ctx.pycache_dir, root / name), ignore_errors=True)
+        remove_tree(root / name)
+        remove_tree(mirror(ctx.pycache_dir, root / name))
     if removed:
         log.info("removed the venvs of %d wheel(s) no longer in the folder", len(removed))
     return removed

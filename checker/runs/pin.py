@@ -19,6 +19,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from checker.errors import SetupError
 from checker.probe.install import find_uv, uv_environment
+from checker.textio import UV_ENCODING
 from checker.wheel.fragment import sha256_file
 from checker.wheel.lock import LockedSet, LockedWheel, locked_wheel
 
@@ -71,7 +72,13 @@ LOCK_PLATFORMS: dict[str, LockPlatform] = {
 def _run(command: list[str], what: str) -> str:
     log.debug("running %s", " ".join(command))
     proc = subprocess.run(
-        command, capture_output=True, text=True, env=uv_environment(), check=False
+        command,
+        capture_output=True,
+        text=True,
+        encoding=UV_ENCODING,
+        errors="replace",
+        env=uv_environment(),
+        check=False,
     )
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
@@ -91,6 +98,8 @@ def resolve(requirements: Sequence[str], python: str, platform: LockPlatform) ->
         input="\n".join(requirements) + "\n",
         capture_output=True,
         text=True,
+        encoding=UV_ENCODING,
+        errors="replace",
         env=uv_environment(),
         check=False,
     )

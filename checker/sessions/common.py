@@ -19,6 +19,7 @@ from checker.config.settings import Settings, load_settings
 from checker.errors import CheckerError, exit_code_for
 from checker.reports.progress import set_line
 from checker.setcheck.job import SetResult
+from checker.textio import console_safe
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ def fail(session: nox.Session, error: BaseException) -> NoReturn:
 
 
 def guard(session: nox.Session, action: Callable[[], T]) -> T:
+    console_safe()  # an import error or uv's output never breaks a run on a cp1252 pipe
     try:
         return action()
     except CheckerError as exc:

@@ -30,6 +30,7 @@ from checker.runs.audit import run_audit
 from checker.sessions.common import context, guard, queued_sessions, run_or_skip, set_line_of
 from checker.sessions.variants import audit_variants, check_variants
 from checker.setcheck.job import SetResult, run_set_session
+from checker.textio import console_safe
 from checker.verdict.report import Report, judge_wheel
 from checker.verdict.whitelist import load_whitelist
 from checker.wheel.discover import WheelRef
@@ -161,6 +162,7 @@ def audit(session: nox.Session, plan: Plan) -> None:
 
 def _show(session: nox.Session, report: Report, settings: Settings) -> int:
     """Console summary, CI output; the report files are written already."""
+    console_safe()
     if on_github_actions(os.environ):
         print(github_output(report, os.environ))
     print(render_console(report, color=color_enabled(sys.stdout)))

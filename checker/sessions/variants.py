@@ -34,6 +34,7 @@ from checker.runs.aggregate import judge, set_expected
 from checker.runs.audit import audit_report
 from checker.sessions.common import queued_sessions, run_or_skip, set_line_of
 from checker.setcheck.job import SetResult, run_set_session
+from checker.textio import console_safe
 from checker.verdict.report import combine_reports, judge_wheel
 from checker.verdict.whitelist import load_whitelist
 from checker.wheel.discover import WheelRef
@@ -199,6 +200,7 @@ def _each_variant(session: nox.Session, plan: Plan, *, audit: bool) -> int:
             forget_other_runs(ctx)
     run = combine_reports(reports)
     write_run_files(run, settings.report_dir)
+    console_safe()
     if on_github_actions(os.environ):
         print(github_run_output(run, os.environ))
     print(render_run_console(run, color=color_enabled(sys.stdout)))

@@ -108,6 +108,11 @@ def co_import(
         started = time.perf_counter()
         results = run_probe(python, order, sandbox, options)
         seconds[label] = time.perf_counter() - started
+        if results and "startup" in results[0]:  # the one venv's interpreter cannot start
+            error = f"the set's venv interpreter {str(python)!r} cannot start: "
+            error += str(results[0]["startup"])
+            finding = SetFinding("interpreter", tuple(dict.fromkeys(wheel_of.values())), error)
+            return CoImport((finding,), len(names), 1, seconds)
         started = time.perf_counter()
         processes += 1 + sum(1 for r in results if "crash" in r or "timeout" in r)
         starts = _segments(results)

@@ -15,8 +15,9 @@ from checker.wheel.fragment import Fragment
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-# A wheel without a fresh result is never a pass, whatever the whitelist says.
-NEVER_WHITELISTED = frozenset({"no-fragment"})
+# A wheel without a fresh result, or whose venv interpreter cannot start, is never a pass,
+# whatever the whitelist says.
+NEVER_WHITELISTED = frozenset({"no-fragment", "interpreter"})
 
 
 @dataclass(frozen=True)

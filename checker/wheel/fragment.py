@@ -6,6 +6,8 @@ import functools
 import hashlib
 import json
 import logging
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,7 +128,7 @@ def sha256_file(path: Path, memo: Path | None = None) -> tuple[str, int]:
     always hashed anew, as git's index decides.
     """
     stat = path.stat()
-    key = [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
+    key = memo_key(stat)
     record = memo / f"{path.name}.json" if memo else None
     if record is not None:
         try:
@@ -139,6 +141,15 @@ def sha256_file(path: Path, memo: Path | None = None) -> tuple[str, int]:
     if record is not None:
         write_json_atomic(record, {"key": key, "sha256": digest[0]})
     return digest
+
+
+def memo_key(stat: os.stat_result, platform: str = sys.platform) -> list[int]:
+    """What says a file is unchanged: size, mtime, inode and, on POSIX, ctime (the inode's
+    change time). On Windows st_ctime is the creation time, which a write does not change:
+    it is left out there (a rewritten file keeps its file index only when written in place,
+    which also sets its mtime)."""
+    key = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    return key if platform == "win32" else [*key, stat.st_ctime_ns]
 
 
 @functools.lru_cache(maxsize=4096)

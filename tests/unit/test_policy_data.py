@@ -79,8 +79,12 @@ def test_our_allow_lists_are_sorted_and_unique(name: str) -> None:
         assert entries == sorted(set(entries)), f"{name}: {key} must be sorted and unique"
     if name.startswith("windows"):
         assert all(e == e.lower() for e in data["system"] + data["python"])
-        for dll in ("kernel32.dll", "ucrtbase.dll", "vcruntime140.dll", "msvcp140.dll"):
+        for dll in ("kernel32.dll", "ucrtbase.dll", "vcruntime140.dll", "vcruntime140_1.dll"):
             assert dll in data["system"]
+        # CPython's installer and embeddable build ship no C++ runtime: a runner that has the
+        # redistributable must not hide a wheel that needs it and does not bundle it.
+        for dll in ("msvcp140.dll", "msvcp140_1.dll", "concrt140.dll"):
+            assert dll not in data["system"]
     else:
         assert "/usr/lib/libSystem.B.dylib" in data["system"]
         assert "/System/Library/Frameworks/*.framework/*" in data["system"]
