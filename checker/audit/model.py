@@ -47,6 +47,9 @@ class LinkedLibrary:
     how: str
     provider: str | None = None
     candidates: tuple[str, ...] = ()
+    note: str | None = None
+    """How a "dependency" the loader does not find on its own gets loaded (not on the
+    binary's RPATH: loaded when the providing wheel is imported first)."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "resolved": self.resolved, "how": self.how}
@@ -54,6 +57,8 @@ class LinkedLibrary:
             data["provider"] = self.provider
         if self.candidates:
             data["candidates"] = list(self.candidates)
+        if self.note is not None:
+            data["note"] = self.note
         return data
 
     @classmethod
@@ -64,6 +69,7 @@ class LinkedLibrary:
             str(data["how"]),
             data.get("provider"),
             tuple(map(str, data.get("candidates") or ())),
+            data.get("note"),
         )
 
 
