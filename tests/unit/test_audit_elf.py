@@ -270,6 +270,33 @@ def test_gpu_driver_library_is_a_driver_link_not_a_finding(
     assert (link.how, link.resolved) == ("driver", "libcuda.so.*")
 
 
+def test_hpc_fabric_libraries_are_the_machines(
+    tmp_path: Path, build: PythonBuild, arch: str
+) -> None:
+    """nvidia-nvshmem's bootstrap and transport plugins link the cluster's MPI, PMIx,
+    OpenSHMEM, libfabric and UCX: like the RDMA stack, the target machine's."""
+    fabric = ("libmpi.so.40", "libpmix.so.2", "liboshmem.so.40", "libfabric.so.1", "libucp.so.0")
+    stubs = []
+    for index, soname in enumerate(fabric):
+        stub = tmp_path / "fabric" / soname
+        compile_shared(
+            build, f"int nic_fabric_{index}(void) {{ return {index}; }}\n", stub,
+            python_headers=False, args=[f"-Wl,-soname,{soname}"],
+        )  # fmt: skip
+        stubs.append(str(stub))
+    calls = " ".join(f"nic_fabric_{i}();" for i in range(len(fabric)))
+    decls = " ".join(f"int nic_fabric_{i}(void);" for i in range(len(fabric)))
+    plugin = _ext(
+        build, tmp_path, f"{decls}\nint nic_plugin(void) {{ {calls} return 0; }}\n", *stubs
+    )
+    files: dict[str, bytes | str] = {"pkg/__init__.py": "", "pkg/lib/nic_transport.so.7": plugin}
+    result = _audit(tmp_path / "a", files, f"py3-none-manylinux_2_17_{arch}")
+    assert result.findings == ()
+    (binary,) = result.binaries
+    how = {link.name: link.how for link in binary.links if link.name in fabric}
+    assert how == dict.fromkeys(fabric, "driver")
+
+
 def test_unresolved_link_keeps_the_paths_the_loader_tries(
     tmp_path: Path, build: PythonBuild, arch: str, dep: Path
 ) -> None:
