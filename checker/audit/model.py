@@ -135,8 +135,8 @@ class AuditResult:
         return cls(findings=findings, binaries=binaries, platform=str(data["policy"]))
 
 
-def finding(kind: str, binary: BinaryAudit, error: str) -> Finding:
-    """A static-stage finding about ``binary``."""
+def finding(kind: str, binary: BinaryAudit, error: str, severity: str = "failure") -> Finding:
+    """A static-stage finding about ``binary`` (a "warning" fails only in strict mode)."""
     if kind not in AUDIT_KINDS:
         raise ValueError(f"unknown static audit kind {kind!r}")
-    return Finding(stage=STAGE, module=binary.module, kind=kind, error=error, file=binary.file)
+    return Finding(STAGE, binary.module, kind, error, binary.file, severity)

@@ -27,6 +27,18 @@ def _set_lines(report: Report) -> list[str]:
     return lines
 
 
+def _warning_lines(report: Report) -> list[str]:
+    """Wheel findings that are warnings (fail the run only in strict mode)."""
+    found = [(w.wheel, f.finding) for w in report.wheels for f in w.warnings()]
+    if not found:
+        return []
+    strict = " (fail the run: strict mode)" if report.strict_whitelist else ""
+    lines = ["", f"Warnings{strict}:"]
+    for wheel, f in found:
+        lines.append(f"  {wheel}: {f.module}: [{f.kind}] {_clip(f.error)}")
+    return lines
+
+
 def _driver_lines(report: Report) -> list[str]:
     """The libraries the static audit left to the target machine: drivers, accepted ones."""
     found: dict[tuple[str, str], set[str]] = {}
@@ -60,6 +72,7 @@ def render_console(report: Report, *, color: bool = False) -> str:
             for module, kind, error, status in wheel.failures():
                 if status == "failed":
                     lines.append(f"    {module}: [{kind}] {_clip(error)}")
+    lines += _warning_lines(report)
     lines += _set_lines(report)
     lines += _driver_lines(report)
     whitelisted = [w for w in report.wheels if w.status == "whitelisted"]

@@ -29,7 +29,7 @@ class CheckedModule:
 @dataclass(frozen=True)
 class CheckedFinding:
     finding: Finding
-    status: str  # failed | whitelisted
+    status: str  # failed | warning | whitelisted
     whitelist: Entry | None
 
 
@@ -48,7 +48,9 @@ class WheelVerdict:
     def failures(self) -> list[tuple[str, str, str, str]]:
         """(module, kind, error, status) of every failed or whitelisted item."""
         items = [
-            (f.finding.module, f.finding.kind, f.finding.error, f.status) for f in self.findings
+            (f.finding.module, f.finding.kind, f.finding.error, f.status)
+            for f in self.findings
+            if f.status != "warning"
         ]
         items += [
             (m.result.module, m.result.kind or "", m.result.explained, m.status)
@@ -56,6 +58,10 @@ class WheelVerdict:
             if m.status in ("failed", "whitelisted")
         ]
         return items
+
+    def warnings(self) -> list[CheckedFinding]:
+        """The findings that are warnings (fail the run only in strict mode)."""
+        return [f for f in self.findings if f.status == "warning"]
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,8 @@ class Report:
         stale = self.strict_whitelist and bool(self.unused_whitelist)
         set_status = {f.status for f in self.set_findings or ()}
         set_failed = "failed" in set_status or (self.strict_whitelist and "warning" in set_status)
-        return EXIT_FINDINGS if failed or stale or set_failed else EXIT_OK
+        warned = self.strict_whitelist and any(w.warnings() for w in self.wheels)
+        return EXIT_FINDINGS if failed or stale or set_failed or warned else EXIT_OK
 
     def counts(self) -> dict[str, int]:
         result = {"passed": 0, "failed": 0, "whitelisted": 0}
@@ -118,7 +125,10 @@ def _check_findings(
         entry = None
         if finding.kind not in NEVER_WHITELISTED:
             entry = whitelist.match(wheel, finding.module, finding.error)
-        checked.append(CheckedFinding(finding, "whitelisted" if entry else "failed", entry))
+        status = (
+            "whitelisted" if entry else "warning" if finding.severity == "warning" else "failed"
+        )
+        checked.append(CheckedFinding(finding, status, entry))
     return checked
 
 
