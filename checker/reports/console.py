@@ -51,7 +51,7 @@ def _driver_lines(report: Report) -> list[str]:
         return []
     lines = ["", "Left to the target machine (no wheel ships these):"]
     for (how, name), projects in sorted(found.items()):
-        label = "driver library" if how == "driver" else "accepted (system-libraries)"
+        label = "driver or machine library" if how == "driver" else "accepted (system-libraries)"
         lines.append(f"  {name}: {label}, needed by {', '.join(sorted(projects))}")
     return lines
 
