@@ -88,9 +88,13 @@ class Finding:
     kind: str
     error: str
     file: str | None = None
+    severity: str = "failure"  # "failure" | "warning" (fails only in strict mode)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.severity == "failure":
+            del data["severity"]  # the usual case, as fragments always had it
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Finding:
@@ -100,6 +104,7 @@ class Finding:
             kind=str(data["kind"]),
             error=str(data["error"]),
             file=data.get("file"),
+            severity=str(data.get("severity") or "failure"),
         )
 
 

@@ -10,9 +10,13 @@ closure, computed by the caller from the folder and the target's markers):
 
 - found at a candidate path (PE: a DLL of that name, as packages register their DLL folders
   with ``os.add_dll_directory``) -> "dependency", naming the providing wheel; its finding goes;
+- ELF: shipped under its name anywhere else in a wheel of the closure (torch/lib/libc10.so,
+  which torchvision/_C.so needs without an RPATH to it) -> "dependency" with a note: the
+  loader reuses the library that wheel loads when it is imported first (torchvision imports
+  torch; RAPIDS' wheels ``load_library()`` theirs); its finding goes;
 - a library the settings accept on the target machines (``system-libraries``) -> "accepted";
-- found only in a wheel of the folder outside the closure -> the finding stays and names that
-  wheel: the install would not bring it.
+- found only in a wheel of the folder outside the closure (at a candidate path or anywhere
+  under its name) -> the finding stays and names that wheel: the install would not bring it.
 
 Paths are relative to site-packages; ``.data/data/`` files land in the venv's prefix, three
 folders up on POSIX (``lib/pythonX.Y/site-packages``), two on Windows (``Lib/site-packages``).
@@ -24,6 +28,8 @@ import logging
 import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from checker.audit.model import UNRESOLVED, AuditResult, BinaryAudit, LinkedLibrary
 from checker.audit.policy import NameList
@@ -53,6 +59,33 @@ def _needs_prefix(binary: BinaryAudit, name: str) -> str:
     return f"{binary.module} needs {name}: "
 
 
+def _preloaded(
+    link: LinkedLibrary, binary: BinaryAudit, around: Surroundings
+) -> tuple[str, str] | None:
+    """(wheel, installed path) of a wheel of the closure that ships ``link`` under its name
+    somewhere the loader does not look (torch/lib/libc10.so for torchvision/_C.so,
+    libcudf/lib64/libcudf.so for pylibcudf): ELF only, whose loader reuses a library already
+    loaded under the needed soname, and that wheel loads it when it is imported (torch's
+    ``import torch``, RAPIDS' ``load_library()``), before the binary that needs it."""
+    if binary.format != "elf":
+        return None
+    return next(
+        (
+            (wheel.filename, path)
+            for wheel in around.closure()
+            if (path := wheel.ships(link)) is not None
+        ),
+        None,
+    )
+
+
+def _project(filename: str) -> str:
+    try:
+        return str(parse_wheel_filename(filename)[0])
+    except InvalidWheelFilename:
+        return filename
+
+
 def _resolve_binary(
     binary: BinaryAudit, around: Surroundings
 ) -> tuple[BinaryAudit, dict[str, str | None]]:
@@ -72,11 +105,20 @@ def _resolve_binary(
             ),
             None,
         )
+        preloaded = None if provided is not None else _preloaded(link, binary, around)
         accepted = around.accepted.match(posixpath.basename(link.name))
         if provided is not None:
             links.append(
                 replace(link, resolved=provided[1], how="dependency", provider=provided[0])
             )
+            changed[link.name] = None
+        elif preloaded is not None:
+            wheel, path = preloaded
+            note = (
+                f"not on {binary.module}'s RPATH: loaded when {_project(wheel)} (which "
+                f"{around.project} requires) is imported first, from {path}"
+            )
+            links.append(replace(link, resolved=path, how="dependency", provider=wheel, note=note))
             changed[link.name] = None
         elif accepted is not None:
             links.append(replace(link, resolved=accepted, how="accepted", candidates=()))
@@ -84,7 +126,11 @@ def _resolve_binary(
         else:
             links.append(link)
             outside = next(
-                (w.filename for w in around.others() if w.find(link, binary.format) is not None),
+                (
+                    w.filename
+                    for w in around.others()
+                    if w.find(link, binary.format) is not None or w.ships(link) is not None
+                ),
                 None,
             )
             if outside is not None:

@@ -35,18 +35,16 @@ from checker.audit.policy import (
     LinuxPolicy,
     Version,
     driver_libraries,
-    format_version,
     linux_policy,
     loader_policy,
-    split_symbol_version,
 )
 from checker.audit.scan import WheelBinary, WheelIndex
+from checker.audit.versions import check_versions
 from checker.binary import ArchSlice
 from checker.findings import Finding
 
 logger = logging.getLogger(__name__)
 
-_SHOWN = 4
 _GRAFTED = re.compile(r"-[0-9a-f]{8}(?:-[0-9a-f]{8})?\.so")
 
 
@@ -140,57 +138,6 @@ def _links(
     return links, findings, audit
 
 
-def _version_errors(
-    binary: WheelBinary,
-    links: list[LinkedLibrary],
-    policy: LinuxPolicy | None,
-    min_glibc: Version | None,
-) -> tuple[dict[str, str], list[str]]:
-    """Highest version per prefix, and one error per prefix with versions over a limit.
-
-    ``policy`` is the claimed, enforced policy (None: only the glibc floor applies).
-    """
-    how = {link.name: link.how for link in links}
-    highest: dict[str, Version] = {}
-    limits: dict[str, list[tuple[Version | None, str]]] = {}
-    offending: dict[str, dict[Version, list[str]]] = {}
-    libraries: dict[str, set[str]] = {}
-    for symbol in binary.info.slices[0].imported_symbols:
-        parsed = split_symbol_version(symbol.version or "")
-        library_how = how.get(symbol.library or "", "system")
-        if parsed is None or library_how == "bundled":
-            continue
-        prefix, version = parsed
-        if version > highest.get(prefix, ()):
-            highest[prefix] = version
-        rules: list[tuple[Version | None, str]] = []
-        if policy is not None and library_how == "system" and prefix in policy.symbol_versions:
-            limit = policy.symbol_versions[prefix]
-            allows = f"up to {prefix}_{format_version(limit)}" if limit else "none"
-            rules.append((limit, f"{policy.name} allows {allows}"))
-        if prefix == "GLIBC" and min_glibc is not None and not _is_musl(policy):
-            rules.append((min_glibc, f"the glibc floor is {format_version(min_glibc)}"))
-        broken = [(limit, reason) for limit, reason in rules if limit is None or version > limit]
-        if broken:
-            limits.setdefault(prefix, [])
-            limits[prefix].extend(r for r in broken if r not in limits[prefix])
-            offending.setdefault(prefix, {}).setdefault(version, []).append(symbol.name)
-            libraries.setdefault(prefix, set()).add(symbol.library or "?")
-    errors = []
-    for prefix in sorted(offending):
-        parts = []
-        for version in sorted(offending[prefix], reverse=True)[:_SHOWN]:
-            names = sorted(set(offending[prefix][version]))
-            more = f", +{len(names) - 1} more" if len(names) > 1 else ""
-            parts.append(f"{prefix}_{format_version(version)} ({names[0]}{more})")
-        if len(offending[prefix]) > _SHOWN:
-            parts.append(f"+{len(offending[prefix]) - _SHOWN} older versions")
-        reasons = " and ".join(reason for _, reason in limits[prefix])
-        source = ", ".join(sorted(libraries[prefix]))
-        errors.append(f"{binary.module} needs {', '.join(parts)} from {source} but {reasons}")
-    return {p: format_version(v) for p, v in sorted(highest.items())}, errors
-
-
 def _is_musl(policy: LinuxPolicy | None) -> bool:
     return policy is not None and policy.libc == "musl"
 
@@ -244,14 +191,14 @@ def audit_elf(
         assert policy is not None
     links, link_findings, audit = _links(binary, index, policy, claimed)
     enforced = policy if claimed and policy.enforce else None
-    versions, version_errors = _version_errors(binary, links, enforced, min_glibc)
+    checked = check_versions(binary, links, enforced, min_glibc)
     audit = BinaryAudit(
         file=audit.file,
         module=audit.module,
         format=audit.format,
         architectures=audit.architectures,
         links=audit.links,
-        symbol_versions=versions,
+        symbol_versions=checked.versions,
         min_os=None,
     )
     if claimed and all(p.arch != arch for p in policies):
@@ -260,7 +207,10 @@ def audit_elf(
         error = f"{binary.module} is {arch} but the wheel's tag {names} promises {promised}"
         findings.append(finding("architecture", audit, error))
     findings.extend(link_findings)
-    findings.extend(finding("symbol-version", audit, error) for error in version_errors)
+    findings.extend(finding("symbol-version", audit, error) for error in checked.errors)
+    findings.extend(
+        finding("symbol-version", audit, text, severity="warning") for text in checked.warnings
+    )
     findings.extend(
         finding(kind, audit, error) for kind, error in _loader_errors(binary, x86_64_level)
     )

@@ -49,6 +49,9 @@ class LinkedLibrary:
     how: str
     provider: str | None = None
     candidates: tuple[str, ...] = ()
+    note: str | None = None
+    """How a "dependency" the loader does not find on its own gets loaded (not on the
+    binary's RPATH: loaded when the providing wheel is imported first)."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "resolved": self.resolved, "how": self.how}
@@ -56,6 +59,8 @@ class LinkedLibrary:
             data["provider"] = self.provider
         if self.candidates:
             data["candidates"] = list(self.candidates)
+        if self.note is not None:
+            data["note"] = self.note
         return data
 
     @classmethod
@@ -66,6 +71,7 @@ class LinkedLibrary:
             str(data["how"]),
             data.get("provider"),
             tuple(map(str, data.get("candidates") or ())),
+            data.get("note"),
         )
 
 
@@ -131,8 +137,8 @@ class AuditResult:
         return cls(findings=findings, binaries=binaries, platform=str(data["policy"]))
 
 
-def finding(kind: str, binary: BinaryAudit, error: str) -> Finding:
-    """A static-stage finding about ``binary``."""
+def finding(kind: str, binary: BinaryAudit, error: str, severity: str = "failure") -> Finding:
+    """A static-stage finding about ``binary`` (a "warning" fails only in strict mode)."""
     if kind not in AUDIT_KINDS:
         raise ValueError(f"unknown static audit kind {kind!r}")
-    return Finding(stage=STAGE, module=binary.module, kind=kind, error=error, file=binary.file)
+    return Finding(STAGE, binary.module, kind, error, binary.file, severity)

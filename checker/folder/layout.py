@@ -1,5 +1,6 @@
 """The installed layout of a wheel: where its files land in a venv, and which of them the
-loader finds for a linked library (RPATH candidates on ELF and Mach-O, a DLL's name on PE).
+loader finds for a linked library (RPATH candidates on ELF and Mach-O, a DLL's name on PE),
+or which of them it ships under a linked library's name anywhere (``InstalledWheel.ships``).
 
 Paths are relative to site-packages; ``.data/data/`` files land in the venv's prefix (see
 ``WheelContents.landing_path``).
@@ -41,6 +42,14 @@ class InstalledWheel:
             paths = self.by_basename.get(posixpath.basename(link.name).lower(), ())
             return paths[0] if paths else None
         return next((path for path in link.candidates if path in self.files), None)
+
+    def ships(self, link: Link) -> str | None:
+        """An installed path of a file named as ``link`` anywhere in this wheel (not only at
+        the paths the loader tries), else None: a library the wheel loads when it is
+        imported, which the loader then reuses for every binary that needs that soname."""
+        name = posixpath.basename(link.name)
+        paths = self.by_basename.get(name.lower(), ())
+        return next((path for path in paths if posixpath.basename(path) == name), None)
 
 
 @functools.lru_cache(maxsize=1024)

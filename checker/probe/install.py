@@ -62,8 +62,20 @@ def venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def _condense(output: str) -> str:
+# uv's progress lines: what it used and did, never the reason it failed. They name the
+# runner's own paths ("Using CPython 3.12.1 interpreter at: /path/..."), so a finding or a
+# whitelist substring made from them would differ from machine to machine.
+_PREAMBLE = (
+    "Using CPython ", "Using Python ", "Using PyPy ", "Using GraalPy ", "Resolved ",
+    "Prepared ", "Installed ", "Uninstalled ", "Audited ", "Checked ", "Built ",
+    "Downloaded ", "Bytecode compiled ",
+)  # fmt: skip
+
+
+def uv_reason(output: str) -> str:
+    """uv's output without its progress lines, the last lines that say why it failed."""
     lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith(_PREAMBLE)]
     return "\n".join(lines[-_TAIL_LINES:])
 
 
@@ -93,7 +105,7 @@ def create_venv(uv: str, interpreter: Path, venv: Path) -> None:
     )  # fmt: skip
     if proc.returncode != 0:
         raise SetupError(
-            f"uv could not create a venv with {str(interpreter)!r}: {_condense(proc.stderr)}"
+            f"uv could not create a venv with {str(interpreter)!r}: {uv_reason(proc.stderr)}"
         )
     # An embeddable base: the venv's interpreter needs a ._pth of its own to start.
     written = write_venv_pth(interpreter, venv_python(venv).parent)
@@ -144,7 +156,7 @@ def install_wheel(
         create_venv(uv, interpreter, venv)
         proc = _run([*command, "--python", str(python), target])
     duration = time.perf_counter() - started
-    output = _condense(proc.stderr + proc.stdout)
+    output = uv_reason(proc.stderr + proc.stdout)
     if proc.returncode == 0:
         return InstallResult(python, None, duration, output)
     finding = Finding("install", "install", "install-error", f"uv pip install failed: {output}")
@@ -162,7 +174,7 @@ def install_together(
                str(venv), *map(str, wheels)]  # fmt: skip
     proc = _run(command)
     if proc.returncode != 0:
-        return None, _condense(proc.stderr + proc.stdout)
+        return None, uv_reason(proc.stderr + proc.stdout)
     return venv_python(venv), ""
 
 

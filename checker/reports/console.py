@@ -27,6 +27,18 @@ def _set_lines(report: Report) -> list[str]:
     return lines
 
 
+def _warning_lines(report: Report) -> list[str]:
+    """Wheel findings that are warnings (fail the run only in strict mode)."""
+    found = [(w.wheel, f.finding) for w in report.wheels for f in w.warnings()]
+    if not found:
+        return []
+    when = "fail the run: strict mode" if report.strict_whitelist else "fail only in strict mode"
+    lines = ["", f"Warnings ({when}):"]
+    for wheel, f in found:
+        lines.append(f"  {wheel}: {f.module}: [{f.kind}] {_clip(f.error)}")
+    return lines
+
+
 def _driver_lines(report: Report) -> list[str]:
     """The libraries the static audit left to the target machine: drivers, accepted ones."""
     found: dict[tuple[str, str], set[str]] = {}
@@ -39,7 +51,7 @@ def _driver_lines(report: Report) -> list[str]:
         return []
     lines = ["", "Left to the target machine (no wheel ships these):"]
     for (how, name), projects in sorted(found.items()):
-        label = "driver library" if how == "driver" else "accepted (system-libraries)"
+        label = "driver or machine library" if how == "driver" else "accepted (system-libraries)"
         lines.append(f"  {name}: {label}, needed by {', '.join(sorted(projects))}")
     return lines
 
@@ -60,12 +72,7 @@ def render_console(report: Report, *, color: bool = False) -> str:
             for module, kind, error, status in wheel.failures():
                 if status == "failed":
                     lines.append(f"    {module}: [{kind}] {_clip(error)}")
-    warned = [
-        (w.wheel, f.finding) for w in report.wheels for f in w.findings if f.status == "warning"
-    ]
-    if warned:
-        lines += ["", "Warnings (fail only in strict mode):"]
-        lines += [f"  {wheel}: {f.module}: [{f.kind}] {_clip(f.error)}" for wheel, f in warned]
+    lines += _warning_lines(report)
     lines += _set_lines(report)
     lines += _driver_lines(report)
     whitelisted = [w for w in report.wheels if w.status == "whitelisted"]

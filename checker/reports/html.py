@@ -14,6 +14,7 @@ import hashlib
 import json
 from html import escape
 
+from checker.reports.html_top import failures_first, top_section
 from checker.verdict.report import Report, WheelVerdict
 
 _STATUSES = ("failed", "whitelisted", "passed")
@@ -113,8 +114,8 @@ def _failures(verdict: WheelVerdict) -> str:
     items = []
     for module, kind, error, status in failures:
         reason = next((line for line in error.splitlines() if line.strip()), "")
-        css = f' class="{escape(status)}"' if status != "failed" else ""
-        label = f" ({status})" if status != "failed" else ""
+        css = ' class="whitelisted"' if status in ("whitelisted", "warning") else ""
+        label = f" ({status})" if status in ("whitelisted", "warning") else ""
         items.append(
             f"<li{css}><code>{escape(module)}</code> "
             f'<span class="s-{escape(status)}">[{escape(kind)}]</span>{escape(label)} '
@@ -243,10 +244,10 @@ def render_html(report: Report) -> str:
         f"{counts['whitelisted']} whitelisted, {counts['failed']} failed"
     )
     meta = f"{report.platform}, {report.variant}, Python {report.python} ({report.interpreter})"
-    body = "".join(_wheel(w) for w in report.wheels)
+    body = wheel_rows(report)
     content = (
         f'<p class="meta">{escape(meta)}<br>{escape(summary)}</p>\n'
-        f"{_controls(report)}\n"
+        f"{top_section([report])}\n{_controls(report)}\n"
         f"<table><thead>{WHEEL_HEAD}</thead>{body}</table>"
         '<p id="empty" class="empty" hidden>No wheel matches the filter.</p>\n'
         f"{_extras(report)}\n"
@@ -262,8 +263,9 @@ WHEEL_HEAD = (
 
 
 def wheel_rows(report: Report) -> str:
-    """The ``<tbody>`` of each wheel of the report (row and expandable detail)."""
-    return "".join(_wheel(w) for w in report.wheels)
+    """The ``<tbody>`` of each wheel of the report (row and expandable detail), failures
+    first."""
+    return "".join(_wheel(w) for w in failures_first(report.wheels))
 
 
 def extras(report: Report) -> str:

@@ -1,14 +1,15 @@
-"""The HTML report of a run over variants: a wheel x variant matrix, failures first, then
-each variant's wheels as in a single run's report (checker.reports.html)."""
+"""The HTML report of a run over variants: what matters first (checker.reports.html_top:
+every failure, the set findings, the libraries left to the target machine), a wheel x variant
+matrix, failures first, then each variant's wheels as in a single run's report
+(checker.reports.html)."""
 
 from __future__ import annotations
 
 from html import escape
 
 from checker.reports.html import WHEEL_HEAD, controls, extras, page, wheel_rows
+from checker.reports.html_top import STATUS_ORDER, top_section
 from checker.verdict.report import RunReport, WheelVerdict
-
-_ORDER = {"failed": 0, "whitelisted": 1, "passed": 2}
 
 
 def _anchor(variant: str) -> str:
@@ -23,7 +24,7 @@ def _matrix(run: RunReport) -> str:
             cells.setdefault(checked.wheel, {})[report.variant] = checked
 
     def worst(wheel: str) -> tuple[int, str]:
-        return min(_ORDER.get(v.status, 3) for v in cells[wheel].values()), wheel
+        return min(STATUS_ORDER.get(v.status, 3) for v in cells[wheel].values()), wheel
 
     head = "".join(f'<th><a href="#{_anchor(n)}">{escape(n)}</a></th>' for n in names)
     rows = []
@@ -68,7 +69,8 @@ def render_run_html(run: RunReport) -> str:
         )
     content = (
         f'<p class="meta">{escape(run.platform)}<br>{escape(summary)}</p>\n'
-        f"{_matrix(run)}\n{controls(run.wheel_count, counts)}\n{''.join(sections)}"
+        f"{top_section(run.variants)}\n{_matrix(run)}\n"
+        f"{controls(run.wheel_count, counts)}\n{''.join(sections)}"
         '<p id="empty" class="empty" hidden>No wheel matches the filter.</p>\n'
     )
     return page(

@@ -38,6 +38,7 @@ from checker.probe.venvs import discard_venvs
 from checker.setcheck.alone import not_installable
 from checker.setcheck.coimport import co_import
 from checker.setcheck.collisions import file_collisions
+from checker.setcheck.partial import Part, largest_part
 from checker.setcheck.runtimes import duplicate_runtimes
 from checker.wheel.contents import WheelContents, extension_candidates, open_wheel
 from checker.wheel.discover import WheelRef
@@ -163,6 +164,62 @@ def _conflicting(reason: str, wheels: Sequence[WheelContents]) -> tuple[str, ...
     return tuple(named or [c.path.name for c in wheels])
 
 
+def _static_set_findings(
+    ctx: RunContext, wheels: Sequence[WheelContents], recorded: dict[str, dict[str, str]]
+) -> list[SetFinding]:
+    """What the RECORDs of ``wheels`` say without an install: collisions, duplicate runtimes."""
+    fold = ctx.platform.startswith(("windows", "macosx"))
+    windows = ctx.platform.startswith("windows")
+    found = file_collisions(wheels, fold_case=fold, windows=windows, recorded=recorded)
+    return found + duplicate_runtimes(wheels, recorded)
+
+
+def _trusted(
+    ctx: RunContext, venv: Path, python: Path, fitting: Sequence[WheelContents]
+) -> tuple[Path | None, str, list[WheelContents], list[tuple[WheelContents, StaticFacts]]]:
+    """RECORD and exports from the files uv wrote (as a probe reads them); a wheel that fails
+    is left out and the venv made again without it, before anything imports."""
+    for contents in fitting:
+        contents.store.use_installed(installed_files(contents, python))
+    trusted = [(c, f) for c in fitting if (f := _intact(ctx, c)) is not None]
+    kept = [c for c, _facts in trusted]
+    if len(kept) == len(fitting):
+        return python, "", kept, trusted
+    again, reason = install_together(
+        find_uv(), ctx.interpreter, venv, [c.path for c in kept], ctx.packages
+    )
+    return again, reason, kept, trusted
+
+
+def _part(
+    ctx: RunContext, venv: Path, fitting: Sequence[WheelContents], reason: str
+) -> tuple[Part, list[tuple[WheelContents, StaticFacts]]]:
+    """The largest co-installable part of ``fitting``, installed in ``venv``, and its wheels
+    whose installed files match their RECORD."""
+    trusted: list[tuple[WheelContents, StaticFacts]] = []
+
+    def install(wheels: Sequence[WheelContents]) -> tuple[Path | None, str]:
+        python, why = install_together(
+            find_uv(), ctx.interpreter, venv, [c.path for c in wheels], ctx.packages
+        )
+        if python is not None:
+            python, why, _kept, found = _trusted(ctx, venv, python, wheels)
+            trusted[:] = found
+        return python, why
+
+    part = largest_part(install, fitting, reason)
+    return part, (trusted if part.python is not None else [])
+
+
+def _not_co_installable(found: Sequence[SetFinding], part: Part) -> list[SetFinding]:
+    """The findings of a failed co-install (checker.setcheck.alone), the not-co-installable
+    one saying what the rest of the set check went on with."""
+    return [
+        replace(f, error=f"{f.error}\n{part.summary()}") if f.kind == "not-co-installable" else f
+        for f in found
+    ]
+
+
 def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
     """Check the folder ``refs`` as one environment (findings are data, never exceptions)."""
     started = time.perf_counter()
@@ -172,11 +229,8 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
     with ExitStack() as stack:
         opened = [open_wheel(ref.path)[0] for ref in refs]
         wheels = [stack.enter_context(c) for c in opened if c is not None]
-        fold = ctx.platform.startswith(("windows", "macosx"))
         recorded = {c.path.name: record_hashes(c) for c in wheels}  # RECORD read once
-        windows = ctx.platform.startswith("windows")
-        findings += file_collisions(wheels, fold_case=fold, windows=windows, recorded=recorded)
-        findings += duplicate_runtimes(wheels, recorded)
+        statics = _static_set_findings(ctx, wheels, recorded)
         fitting = [c for c in wheels if _may_install(ctx, c)]
         venv_folder = ctx.settings.work_dir / "set" / ctx.scope
         venv = venv_folder / fingerprint[:12]
@@ -190,24 +244,30 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
         mark = time.perf_counter()
         trusted: list[tuple[WheelContents, StaticFacts]] = []
         if python is not None:
-            # RECORD and exports from the files uv wrote (as a probe reads them); a wheel that
-            # fails is left out and the venv made again without it, before anything imports.
-            for contents in fitting:
-                contents.store.use_installed(installed_files(contents, python))
-            trusted = [(c, f) for c in fitting if (f := _intact(ctx, c)) is not None]
-            if len(trusted) < len(fitting):
-                fitting = [c for c, _facts in trusted]
-                python, reason = install_together(
-                    find_uv(), ctx.interpreter, venv, [c.path for c in fitting], ctx.packages
-                )
+            python, reason, fitting, trusted = _trusted(ctx, venv, python, fitting)
         seconds["static"] = round(time.perf_counter() - mark, 3)
         details["wheels"] = len(fitting)
         details["left_out"] = sorted({c.path.name for c in wheels} - {c.path.name for c in fitting})
         details["co_installed"] = python is not None
         if python is None:
+            # Not co-installable: said once, then the rest of the set check goes on with
+            # the largest part of the folder that installs (checker.setcheck.partial).
+            mark = time.perf_counter()
+            part, trusted = _part(ctx, venv, fitting, reason)
             named = set(_conflicting(reason, fitting))
-            findings += not_installable(ctx, reason, [c for c in fitting if c.path.name in named])
-        else:
+            findings += _not_co_installable(
+                not_installable(ctx, reason, [c for c in fitting if c.path.name in named]), part
+            )
+            details["part"] = {
+                "wheels": len(part.wheels), "left_out": part.left_out, "tries": part.tries
+            }  # fmt: skip
+            statics = _static_set_findings(
+                ctx, [c for c in wheels if c.path.name not in part.left_out], recorded
+            )
+            python = part.python
+            seconds["part"] = round(time.perf_counter() - mark, 3)
+        findings[:0] = statics
+        if python is not None:
             modules = _modules(ctx, trusted)
             options = ProbeOptions(
                 timeout=ctx.settings.import_timeout,

@@ -30,7 +30,7 @@ class CheckedModule:
 @dataclass(frozen=True)
 class CheckedFinding:
     finding: Finding
-    status: str  # failed | whitelisted | warning (a WARNING_KINDS finding, not strict)
+    status: str  # failed | warning (not in strict mode) | whitelisted
     whitelist: Entry | None
 
 
@@ -49,7 +49,9 @@ class WheelVerdict:
     def failures(self) -> list[tuple[str, str, str, str]]:
         """(module, kind, error, status) of every failed or whitelisted item."""
         items = [
-            (f.finding.module, f.finding.kind, f.finding.error, f.status) for f in self.findings
+            (f.finding.module, f.finding.kind, f.finding.error, f.status)
+            for f in self.findings
+            if f.status != "warning"
         ]
         items += [
             (m.result.module, m.result.kind or "", m.result.explained, m.status)
@@ -57,6 +59,10 @@ class WheelVerdict:
             if m.status in ("failed", "whitelisted")
         ]
         return items
+
+    def warnings(self) -> list[CheckedFinding]:
+        """The findings that are warnings (fail the run only in strict mode)."""
+        return [f for f in self.findings if f.status == "warning"]
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,8 @@ class Report:
         stale = self.strict_whitelist and bool(self.unused_whitelist)
         set_status = {f.status for f in self.set_findings or ()}
         set_failed = "failed" in set_status or (self.strict_whitelist and "warning" in set_status)
-        return EXIT_FINDINGS if failed or stale or set_failed else EXIT_OK
+        warned = self.strict_whitelist and any(w.warnings() for w in self.wheels)
+        return EXIT_FINDINGS if failed or stale or set_failed or warned else EXIT_OK
 
     def counts(self) -> dict[str, int]:
         result = {"passed": 0, "failed": 0, "whitelisted": 0}
@@ -119,8 +126,9 @@ def _check_findings(
         entry = None
         if finding.kind not in NEVER_WHITELISTED:
             entry = whitelist.match(wheel, finding.module, finding.error)
-        warns = finding.kind in WARNING_KINDS and not strict
-        status = "whitelisted" if entry else "warning" if warns else "failed"
+        # A warning (its severity, or a kind that is always one) fails only in strict mode.
+        warns = finding.severity == "warning" or finding.kind in WARNING_KINDS
+        status = "whitelisted" if entry else "warning" if warns and not strict else "failed"
         checked.append(CheckedFinding(finding, status, entry))
     return checked
 

@@ -15,6 +15,7 @@ import pytest
 
 from checker.findings import SetFinding
 from checker.setcheck.job import check_set, run_set_session
+from checker.verdict.whitelist import stable_substring
 from checker.wheel.discover import discover
 from tests.integration.conftest import build_context, check_in_folder
 from tests.support.noxrun import ROOT, run_nox
@@ -51,18 +52,29 @@ def _set(tmp: Path, folder: Path) -> list[SetFinding]:
     return list(check_set(ctx, discover(folder)).findings)
 
 
-def _globals_folder(build: PythonBuild, tmp: Path, *, symbol: str, on_wrong: str) -> Path:
+def _globals_folder(
+    build: PythonBuild,
+    tmp: Path,
+    *,
+    symbol: str,
+    on_wrong: str,
+    names: tuple[str, str] = ("nicaglob", "nicbuser"),
+    folder: Path | None = None,
+) -> Path:
     """nicaglob loads libnicval_a.so (defining ``symbol``) with RTLD_GLOBAL; nicbuser's
-    extension calls nic_value() of its own bundled libnicval_b.so and checks it is its own."""
-    folder = tmp / "packages"
+    extension calls nic_value() of its own bundled libnicval_b.so and checks it is its own
+    (``names``: other names for the two, ``folder``: another folder to write them to)."""
+    first, second = names
+    folder = folder or tmp / "packages"
+    tmp = tmp / first
     lib_a = _lib(build, tmp, "libnicval_a.so", f"int {symbol}(void) {{ return 1; }}\n")
     ext_a = compile_shared(build, module_source("_a"), tmp / "a" / f"_a{build.ext_suffix}")
     make_wheel(
-        folder, "nicaglob", "1.0",
+        folder, first, "1.0",
         {
-            "nicaglob/__init__.py": GLOBAL_INIT.format(lib="libnicval_a.so"),
-            "nicaglob/libnicval_a.so": lib_a,
-            f"nicaglob/_a{build.ext_suffix}": ext_a,
+            f"{first}/__init__.py": GLOBAL_INIT.format(lib="libnicval_a.so"),
+            f"{first}/libnicval_a.so": lib_a,
+            f"{first}/_a{build.ext_suffix}": ext_a,
         },
         tag=build.tag,
     )  # fmt: skip
@@ -74,15 +86,15 @@ def _globals_folder(build: PythonBuild, tmp: Path, *, symbol: str, on_wrong: str
     args = [
         f"-L{lib_b.parent}",
         "-lnicval_b",
-        "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../nicbuser.libs",
+        f"-Wl,--enable-new-dtags,-rpath,$ORIGIN/../{second}.libs",
     ]
     ext_b = compile_shared(build, source, tmp / "b" / f"_b{build.ext_suffix}", args=args)
     make_wheel(
-        folder, "nicbuser", "1.0",
+        folder, second, "1.0",
         {
-            "nicbuser/__init__.py": "",
-            f"nicbuser/_b{build.ext_suffix}": ext_b,
-            "nicbuser.libs/libnicval_b.so": lib_b.read_bytes(),
+            f"{second}/__init__.py": "",
+            f"{second}/_b{build.ext_suffix}": ext_b,
+            f"{second}.libs/libnicval_b.so": lib_b.read_bytes(),
         },
         tag=build.tag,
     )  # fmt: skip
@@ -237,3 +249,31 @@ def test_unchanged_folder_reuses_the_set_result_in_incremental_runs(tmp_path: Pa
         build_context(tmp_path / "run", folder, incremental), discover(folder)
     )
     assert "reused_from" not in changed.details and changed.details["wheels"] == 2
+
+
+def test_a_conflict_does_not_hide_the_other_set_defects(tmp_path: Path, build: PythonBuild) -> None:
+    """Two versions of one project, an interposition and a co-import crash in one folder: the
+    set check reports the conflict, then goes on with the newest version of each project
+    (without the wheel that needs the old one) and finds both co-import failures."""
+    folder = _globals_folder(build, tmp_path, symbol="nic_value", on_wrong=WRONG_RAISES)
+    names = ("nicdglob", "niccuser")
+    _globals_folder(
+        build, tmp_path, symbol="nic_value", on_wrong="abort();", names=names, folder=folder
+    )
+    for version in ("1.0", "2.0"):
+        make_wheel(folder, "nicdep", version, {"nicdep/__init__.py": f"V = {version!r}\n"})
+    make_wheel(folder, "nicold", "1.0", {"nicold/__init__.py": ""}, requires_dist=["nicdep==1.0"])
+    findings = _set(tmp_path, folder)
+    assert sorted(f.kind for f in findings) == ["co-import", "co-import", "not-co-installable"]
+    (conflict,) = (f for f in findings if f.kind == "not-co-installable")
+    assert "nicdep" in conflict.error and "Using CPython" not in conflict.error
+    assert "interpreter at" not in conflict.error and "Resolved " not in conflict.error
+    assert "leaving out: nicdep-1.0-py3-none-any.whl (an older version of nicdep" in conflict.error
+    assert "nicold-1.0-py3-none-any.whl (named in uv's reason" in conflict.error
+    co = {f.error.split(" ", 1)[0]: f for f in findings if f.kind == "co-import"}
+    assert set(co) == {"nicbuser._b", "niccuser._b"}
+    assert "is not nicbuser's own" in co["nicbuser._b"].error
+    assert "the interpreter died (SIGABRT)" in co["niccuser._b"].error
+    assert stable_substring(conflict.error).startswith(
+        "uv cannot install the folder as one environment: error:"
+    )

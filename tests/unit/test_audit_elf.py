@@ -244,6 +244,55 @@ def test_audit_reads_only_the_sniff_bytes_of_other_files(
     assert read <= len(ext) + len(contents.names) * SNIFF_SIZE, read
 
 
+# std::runtime_error(const char*) at GLIBCXX_3.4.21 (gcc 5), as cupy 14.2.0 needs it.
+USES_GLIBCXX_3_4_21 = """
+void nic_runtime_error(void *self, const char *what);
+__asm__(".symver nic_runtime_error, _ZNSt13runtime_errorC1EPKc@GLIBCXX_3.4.21");
+int nic_cxx(void *self) { nic_runtime_error(self, "x"); return 0; }
+"""
+
+
+def test_above_the_tag_within_the_users_floor_is_a_warning(
+    tmp_path: Path, build: PythonBuild, arch: str
+) -> None:
+    """cupy 14.2.0 is tagged manylinux2014 and needs GLIBCXX_3.4.21: true for CentOS 7, harmless
+    on a Rocky 8 floor (glibc 2.28, whose manylinux policy allows GLIBCXX up to 3.4.24)."""
+    lib = _ext(build, tmp_path, USES_GLIBCXX_3_4_21, "-lstdc++")
+    versions = {s.version for s in read_binary(lib, "x").slices[0].imported_symbols}
+    assert "GLIBCXX_3.4.21" in versions, versions
+    files: dict[str, bytes | str] = {"pkg/__init__.py": "", "pkg/libnic.so": lib}
+    tag = f"py3-none-manylinux2014_{arch}"
+    strict = _only(_audit(tmp_path / "a", files, tag), "symbol-version")
+    assert strict.severity == "failure" and "GLIBCXX_3.4.21" in strict.error
+    floor = _audit(tmp_path / "b", files, tag, min_glibc="2.28")
+    (warning,) = floor.findings
+    assert (warning.kind, warning.severity) == ("symbol-version", "warning")
+    assert "GLIBCXX_3.4.21" in warning.error
+    assert f"manylinux_2_17_{arch} promises (up to GLIBCXX_3.4.19)" in warning.error
+    assert f"within the glibc floor 2.28 (manylinux_2_28_{arch} allows up to GLIBCXX_3.4." in (
+        warning.error
+    )
+    # A floor no newer than the tag excuses nothing.
+    same = _only(_audit(tmp_path / "c", files, tag, min_glibc="2.17"), "symbol-version")
+    assert same.severity == "failure"
+
+
+def test_a_glibc_symbol_above_the_floor_stays_a_failure(
+    tmp_path: Path, build: PythonBuild, arch: str
+) -> None:
+    ext = _ext(build, tmp_path, USES_PTHREAD, "-lpthread")
+    versions = {s.version for s in read_binary(ext, "x").slices[0].imported_symbols}
+    if "GLIBC_2.34" not in versions:
+        pytest.skip(f"this glibc does not version pthread_create at 2.34: {versions}")
+    files: dict[str, bytes | str] = {"pkg/_ext.so": ext}
+    tag = f"cp311-cp311-manylinux2014_{arch}"
+    within = _only(_audit(tmp_path / "a", files, tag, min_glibc="2.36"), "symbol-version")
+    assert within.severity == "warning" and "within the glibc floor 2.36" in within.error
+    above = _only(_audit(tmp_path / "b", files, tag, min_glibc="2.28"), "symbol-version")
+    assert above.severity == "failure"
+    assert "allows up to GLIBC_2.17" in above.error and "the glibc floor is 2.28" in above.error
+
+
 def test_gcc_links_what_we_expect(tmp_path: Path, build: PythonBuild, dep: Path) -> None:
     """Guard for the fixtures: gcc records libnicdep.so as DT_NEEDED (no --as-needed drop)."""
     ext = _ext(build, tmp_path, USES_DEP, f"-L{dep.parent}", "-lnicdep")
@@ -268,6 +317,33 @@ def test_gpu_driver_library_is_a_driver_link_not_a_finding(
     (binary,) = result.binaries
     link = next(link for link in binary.links if link.name == "libcuda.so.1")
     assert (link.how, link.resolved) == ("driver", "libcuda.so.*")
+
+
+def test_hpc_fabric_libraries_are_the_machines(
+    tmp_path: Path, build: PythonBuild, arch: str
+) -> None:
+    """nvidia-nvshmem's bootstrap and transport plugins link the cluster's MPI, PMIx,
+    OpenSHMEM, libfabric and UCX: like the RDMA stack, the target machine's."""
+    fabric = ("libmpi.so.40", "libpmix.so.2", "liboshmem.so.40", "libfabric.so.1", "libucp.so.0")
+    stubs = []
+    for index, soname in enumerate(fabric):
+        stub = tmp_path / "fabric" / soname
+        compile_shared(
+            build, f"int nic_fabric_{index}(void) {{ return {index}; }}\n", stub,
+            python_headers=False, args=[f"-Wl,-soname,{soname}"],
+        )  # fmt: skip
+        stubs.append(str(stub))
+    calls = " ".join(f"nic_fabric_{i}();" for i in range(len(fabric)))
+    decls = " ".join(f"int nic_fabric_{i}(void);" for i in range(len(fabric)))
+    plugin = _ext(
+        build, tmp_path, f"{decls}\nint nic_plugin(void) {{ {calls} return 0; }}\n", *stubs
+    )
+    files: dict[str, bytes | str] = {"pkg/__init__.py": "", "pkg/lib/nic_transport.so.7": plugin}
+    result = _audit(tmp_path / "a", files, f"py3-none-manylinux_2_17_{arch}")
+    assert result.findings == ()
+    (binary,) = result.binaries
+    how = {link.name: link.how for link in binary.links if link.name in fabric}
+    assert how == dict.fromkeys(fabric, "driver")
 
 
 def test_unresolved_link_keeps_the_paths_the_loader_tries(

@@ -232,3 +232,23 @@ def test_wheel_fields_carried_over() -> None:
         "ok",
         1.25,
     )
+
+
+def test_a_warning_finding_passes_until_strict_mode() -> None:
+    """A symbol version above the tag's promise but within the users' glibc floor."""
+    error = "pkg/libx.so needs GLIBCXX_3.4.21 (x) from libstdc++.so.6: above what ..."
+    warning = Finding("static", "pkg/libx.so", "symbol-version", error, "pkg/libx.so", "warning")
+    assert Finding.from_json(warning.to_json()) == warning
+    assert "severity" not in Finding("static", "m", "symbol-version", "e").to_json()
+    rep = report([fragment(A, [ok("alpha._x")], [warning])])
+    assert statuses(rep) == {A: "passed"} and rep.exit_code == EXIT_OK
+    (wheel,) = rep.wheels
+    assert [f.status for f in wheel.findings] == ["warning"] and wheel.failures() == []
+    assert rep.snippet == {}
+    assert (
+        report([fragment(A, [ok("alpha._x")], [warning])], strict=True).exit_code == EXIT_FINDINGS
+    )
+    wl = whitelist({"alpha-*.whl": {"pkg/libx.so": "GLIBCXX_3.4.21"}})
+    assert [f.status for f in report([fragment(A, (), [warning])], wl).wheels[0].findings] == [
+        "whitelisted"
+    ]
