@@ -83,6 +83,7 @@ class RunContext:
             settings.isolate,
             settings.skip_modules,
             settings.keep_env,
+            settings.env,
             settings.min_glibc,
             settings.accepted_libraries(self.platform),
         ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from checker.config.environment import Env, expand_env
 from checker.cpus import usable_cpus
 from checker.errors import InputFileError, UsageError
 
@@ -51,6 +52,9 @@ class Settings:
     set_check: bool = True  # check the folder as one environment too (checker/setcheck/job.py)
     # Libraries the target machines are known to have: (platform key or "*", glob) pairs.
     system_libraries: tuple[tuple[str, str], ...] = ()
+    # The environment the imports run under ([tool.native-check] env, a variant's env),
+    # expanded (checker.config.environment).
+    env: Env = ()
 
     def accepted_libraries(self, platform: str) -> tuple[str, ...]:
         """The ``system-libraries`` globs that apply to ``platform``."""
@@ -199,7 +203,8 @@ def _read_table(path_text: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
     table = data.get("tool", {}).get("native-check", {})
     if not isinstance(table, dict):
         raise InputFileError(f"{path}: [tool.native-check] must be a table")
-    known = {spec[1] for spec in _SPECS.values()} | {"variants"}  # see checker.config.variants
+    # variants: checker.config.variants; runners: checker.config.ci_matrix
+    known = {spec[1] for spec in _SPECS.values()} | {"variants", "runners", "env"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InputFileError(
@@ -227,4 +232,7 @@ def load_settings(project_dir: Path, environ: Mapping[str, str]) -> Settings:
         values["fresh"] = environ.get("CI", "").strip().lower() in ("1", "true", "yes")
     if values["jobs"] is None:  # auto: one wheel in work per usable CPU
         values["jobs"] = usable_cpus()
+    if "env" in table:
+        where = f"{project_dir / 'pyproject.toml'} [tool.native-check]"
+        values["env"] = expand_env(table["env"], where, environ)
     return Settings(project_dir=project_dir, **values)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from checker.config.environment import Env
 from checker.config.interpreter import PROBE_SCRIPT
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,12 @@ class Sandbox:
         for folder in (self.home, self.tmp, self.cwd, self.home / ".config", self.home / ".cache"):
             folder.mkdir(parents=True, exist_ok=True)
 
-    def environment(self, keep: Sequence[str] = ()) -> dict[str, str]:
+    def environment(self, keep: Sequence[str] = (), extra: Env = ()) -> dict[str, str]:
+        """The probe's environment: what passes through, then ``extra`` (the configured
+        ``env``), then the sandbox's throw-away folders (SANDBOX_OWNED), which always win."""
         env = {k: os.environ[k] for k in (*PASS_THROUGH_ENV, *keep) if k in os.environ}
+        env["MPLBACKEND"] = "Agg"
+        env.update(extra)
         home, tmp = str(self.home), str(self.tmp)
         env.update(
             HOME=home,
@@ -74,7 +79,6 @@ class Sandbox:
             XDG_STATE_HOME=str(self.home / ".local" / "state"),
             XDG_RUNTIME_DIR=tmp,
             MPLCONFIGDIR=str(self.home / ".matplotlib"),
-            MPLBACKEND="Agg",
             TMPDIR=tmp,
             TEMP=tmp,
             TMP=tmp,
@@ -129,6 +133,7 @@ class ProbeOptions:
     timeout: float
     isolate: str = "wheel"  # "wheel": one process for all modules; "module": one each
     keep_env: tuple[str, ...] = ()
+    env: Env = ()  # the configured environment (checker.config.environment)
     pycache: Path | None = None  # bytecode kept here across runs (-X pycache_prefix)
 
     def command(self, python: Path, job: Path) -> list[str]:
@@ -152,7 +157,7 @@ def _run_batch(
             stdout=subprocess.PIPE,
             stderr=stderr,
             cwd=sandbox.cwd,
-            env=sandbox.environment(options.keep_env),
+            env=sandbox.environment(options.keep_env, options.env),
             text=True,
             encoding="utf-8",
             errors="replace",

@@ -88,6 +88,7 @@ def set_fingerprint(ctx: RunContext, refs: Sequence[WheelRef]) -> str:
         sorted((ref.filename, sha256_file(ref.path, ctx.hash_memo)[0]) for ref in refs),
         str(ctx.interpreter), ctx.info.version, ctx.platform, ctx.variant, code_digest(),
         settings.import_timeout, settings.skip_modules, settings.keep_env,
+        settings.env,
     ]  # fmt: skip
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
 
@@ -205,6 +206,7 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
             options = ProbeOptions(
                 timeout=ctx.settings.import_timeout,
                 keep_env=ctx.settings.keep_env,
+                env=ctx.settings.env,
                 pycache=ctx.pycache_dir,
             )
             share = (

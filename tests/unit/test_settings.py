@@ -217,3 +217,22 @@ def test_system_libraries_entry_without_key_or_glob_is_usage_error(
 ) -> None:
     with pytest.raises(UsageError, match="NATIVE_CHECK_SYSTEM_LIBRARIES"):
         load_settings(tmp_path, {"NATIVE_CHECK_SYSTEM_LIBRARIES": value})
+
+
+def test_run_env_is_read_and_expanded_and_the_sandbox_wins(tmp_path: Path) -> None:
+    from checker.config.environment import SANDBOX_OWNED
+    from checker.probe.runner import Sandbox
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.native-check]\nenv = { NEEDED = "x-${WHO}", MPLBACKEND = "svg" }\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(tmp_path, {"WHO": "me"})
+    assert settings.env == (("NEEDED", "x-me"), ("MPLBACKEND", "svg"))
+    sandbox = Sandbox(tmp_path / "sandbox")
+    env = sandbox.environment((), (*settings.env, ("TMPDIR", "/elsewhere")))
+    assert env["NEEDED"] == "x-me" and env["MPLBACKEND"] == "svg"
+    assert env["TMPDIR"] == str(sandbox.tmp)
+    # Every variable the sandbox sets is one a configuration may not set.
+    passed = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "MPLBACKEND"}
+    assert set(sandbox.environment()) - passed == SANDBOX_OWNED
