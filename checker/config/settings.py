@@ -203,8 +203,10 @@ def _read_table(path_text: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
     table = data.get("tool", {}).get("native-check", {})
     if not isinstance(table, dict):
         raise InputFileError(f"{path}: [tool.native-check] must be a table")
-    # variants: checker.config.variants; runners: checker.config.ci_matrix
-    known = {spec[1] for spec in _SPECS.values()} | {"variants", "runners", "env"}
+    # variants: checker.config.variants; runners: checker.config.ci_matrix;
+    # platform-specific: checker.config.declared
+    known = {spec[1] for spec in _SPECS.values()}
+    known |= {"variants", "runners", "env", "platform-specific"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InputFileError(

@@ -47,7 +47,7 @@ else:  # pragma: no cover - exercised on old Pythons only
 log = logging.getLogger(__name__)
 
 VARIANTS_VARIABLE = "NATIVE_CHECK_VARIANTS"
-KEYS = ("python", "packages", "whitelist", "platforms", "env")
+KEYS = ("python", "packages", "whitelist", "platforms", "env", "platform-specific")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
@@ -205,14 +205,22 @@ def this_platform() -> str:
     return platform_key(sys.platform, py_platform.machine())
 
 
+def variant_tables(
+    project_dir: Path, environ: Mapping[str, str]
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each configured variant's (where, table), checked for known keys only (its paths are
+    not looked for): for what other platforms' runs and reports need to know."""
+    path, prefix, tables = _tables(project_dir.absolute(), environ)
+    result = {}
+    for name, table in tables.items():
+        result[str(name)] = (_checked_table(path, prefix, str(name), table), table)
+    return result
+
+
 def configured_platforms(
     project_dir: Path, environ: Mapping[str, str]
 ) -> dict[str, tuple[str, ...]]:
     """Each configured variant's platform keys, without checking its interpreters and folders
     (which exist only on their own platform's machines): for planning a CI matrix."""
-    path, prefix, tables = _tables(project_dir.absolute(), environ)
-    result = {}
-    for name, table in tables.items():
-        where = _checked_table(path, prefix, str(name), table)
-        result[str(name)] = _platforms(table, where)
-    return result
+    tables = variant_tables(project_dir, environ)
+    return {name: _platforms(table, where) for name, (where, table) in tables.items()}

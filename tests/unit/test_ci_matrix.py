@@ -146,3 +146,6 @@ def test_workflow_takes_its_matrix_from_the_plan_job() -> None:
     assert "fromJSON(needs.plan.outputs.probes)" in WORKFLOW
     assert "fromJSON(needs.plan.outputs.platforms)" in WORKFLOW
     assert '--variant "$VARIANT"' in WORKFLOW
+    # The last job compares every platform's report (the same set on every platform).
+    assert "pattern: native-check-report-*" in WORKFLOW
+    assert "uvx nox -s across -- reports/" in WORKFLOW
