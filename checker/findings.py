@@ -40,6 +40,8 @@ KINDS: dict[str, str] = {
     "co-import": "a module that imports alone fails or crashes after other modules of the folder",
     "duplicate-runtime": "wheels bundle different builds of one runtime (OpenMP, OpenBLAS, ...): "
     "a warning",
+    "unsatisfiable-requirement": "a declared requirement the folder cannot satisfy offline "
+    "(uv's reason)",
     # the same set on every platform (nox -s across)
     "platform-gap": "a project in a variant's folder on some platforms and not on others",
     "version-skew": "a project in different versions on different platforms: a warning",

@@ -55,6 +55,11 @@ class Settings:
     # The environment the imports run under ([tool.native-check] env, a variant's env),
     # expanded (checker.config.environment).
     env: Env = ()
+    # A requirements file users install from the folder (NATIVE_CHECK_REQUIREMENTS_FILE).
+    requirements_file: Path | None = None
+    # A variant's own `requirements = [...]` and where they are configured.
+    declared: tuple[str, ...] = ()
+    declared_source: str = ""
 
     def accepted_libraries(self, platform: str) -> tuple[str, ...]:
         """The ``system-libraries`` globs that apply to ``platform``."""
@@ -170,6 +175,12 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
     "min_glibc": ("NATIVE_CHECK_MIN_GLIBC", "min-glibc", _as_glibc, None),
     "jobs": ("NATIVE_CHECK_JOBS", "jobs", as_jobs, None),
     "set_check": ("NATIVE_CHECK_SET_CHECK", "set-check", _as_bool, True),
+    "requirements_file": (
+        "NATIVE_CHECK_REQUIREMENTS_FILE",
+        "requirements-file",
+        _as_text,
+        None,
+    ),
     "system_libraries": (
         "NATIVE_CHECK_SYSTEM_LIBRARIES",
         "system-libraries",
@@ -177,7 +188,7 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
         (),
     ),
 }
-_PATH_FIELDS = ("packages", "whitelist", "report_dir", "work_dir", "lock")
+_PATH_FIELDS = ("packages", "whitelist", "report_dir", "work_dir", "lock", "requirements_file")
 
 
 def read_pyproject_table(project_dir: Path) -> dict[str, Any]:

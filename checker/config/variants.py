@@ -37,6 +37,7 @@ from typing import Any
 
 from checker.config.environment import Env, expand_env
 from checker.config.platforms import PLATFORM_KEYS, platform_key
+from checker.config.requirements import parse_requirements
 from checker.errors import InputFileError, SetupError
 
 if sys.version_info >= (3, 11):
@@ -47,7 +48,10 @@ else:  # pragma: no cover - exercised on old Pythons only
 log = logging.getLogger(__name__)
 
 VARIANTS_VARIABLE = "NATIVE_CHECK_VARIANTS"
-KEYS = ("python", "packages", "whitelist", "platforms", "env", "platform-specific")
+KEYS = (
+    "python", "packages", "whitelist", "platforms", "env", "platform-specific", "requirements",
+    "requirements-file",
+)  # fmt: skip
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
@@ -65,6 +69,10 @@ class Variant:
     """The platform keys it is built for (``platforms = [...]``; default: all five)."""
     env: Env = ()
     """Its own ``env`` table, expanded (added to ``[tool.native-check] env``)."""
+    requirements: tuple[str, ...] = ()
+    """What users install from its folder (``requirements = [...]``)."""
+    requirements_file: Path | None = None
+    """The same in a file (``requirements-file``; it must exist)."""
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -166,7 +174,18 @@ def _variant(
     )
     if whitelist is not None and not whitelist.is_file():
         raise SetupError(f"{where}: whitelist {str(whitelist)!r} does not exist")
-    return Variant(name, python, packages, whitelist, where, platforms, env)
+    requirements = table.get("requirements", [])
+    if not isinstance(requirements, list):
+        raise InputFileError(
+            f"{where}: requirements must be a list of strings, not {requirements!r}"
+        )
+    declared = parse_requirements(requirements, f"{where} requirements")
+    listed = None
+    if "requirements-file" in table:
+        listed = _path(base, table["requirements-file"], where, "requirements-file", platform)
+        if not listed.is_file():
+            raise SetupError(f"{where}: requirements-file {str(listed)!r} does not exist")
+    return Variant(name, python, packages, whitelist, where, platforms, env, declared, listed)
 
 
 def load_variants(project_dir: Path, environ: Mapping[str, str]) -> tuple[Variant, ...]:

@@ -37,6 +37,7 @@ from checker.probe.static_facts import StaticFacts, static_facts
 from checker.probe.venvs import discard_venvs
 from checker.setcheck.coimport import co_import
 from checker.setcheck.collisions import file_collisions
+from checker.setcheck.requirements import declared_requirements, unsatisfiable_requirements
 from checker.setcheck.runtimes import duplicate_runtimes
 from checker.wheel.contents import WheelContents, extension_candidates, open_wheel
 from checker.wheel.discover import WheelRef
@@ -88,7 +89,7 @@ def set_fingerprint(ctx: RunContext, refs: Sequence[WheelRef]) -> str:
         sorted((ref.filename, sha256_file(ref.path, ctx.hash_memo)[0]) for ref in refs),
         str(ctx.interpreter), ctx.info.version, ctx.platform, ctx.variant, code_digest(),
         settings.import_timeout, settings.skip_modules, settings.keep_env,
-        settings.env,
+        settings.env, declared_requirements(ctx).requirements,
     ]  # fmt: skip
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
 
@@ -171,6 +172,8 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
         windows = ctx.platform.startswith("windows")
         findings += file_collisions(wheels, fold_case=fold, windows=windows, recorded=recorded)
         findings += duplicate_runtimes(wheels, recorded)
+        # Declared requirements, resolved offline from the folder (checker.setcheck.requirements).
+        findings += unsatisfiable_requirements(ctx)
         fitting = [c for c in wheels if _may_install(ctx, c)]
         venv_folder = ctx.settings.work_dir / "set" / ctx.scope
         venv = venv_folder / fingerprint[:12]

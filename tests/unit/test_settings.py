@@ -236,3 +236,36 @@ def test_run_env_is_read_and_expanded_and_the_sandbox_wins(tmp_path: Path) -> No
     # Every variable the sandbox sets is one a configuration may not set.
     passed = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "MPLBACKEND"}
     assert set(sandbox.environment()) - passed == SANDBOX_OWNED
+
+
+def test_uv_reason_drops_the_preamble_and_labels() -> None:
+    from checker.setcheck.requirements import uv_reason
+
+    output = (
+        "Using CPython 3.12.1 interpreter at: /opt/python/bin/python3\n"
+        "error: No solution found when resolving dependencies:\n"
+        "  \u2570\u2500\u25b6 Because pyarrow was not found in the provided package locations "
+        "and you require pyarrow, we can conclude that your requirements are unsatisfiable.\n"
+    )
+    assert uv_reason(output) == (
+        "No solution found when resolving dependencies: Because pyarrow was not found in the "
+        "provided package locations and you require pyarrow, we can conclude that your "
+        "requirements are unsatisfiable."
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "named"),
+    [
+        (["numpy", "-r other.txt"], "'-r other.txt'"),
+        (["numpy>=>2"], "'numpy>=>2'"),
+        ([3], "3"),
+    ],
+)
+def test_bad_requirements_name_where_and_what(lines: list[object], named: str) -> None:
+    from checker.config.requirements import parse_requirements
+
+    assert parse_requirements(["# c", "", "numpy>=2  # pinned"], "f") == ("numpy>=2",)
+    with pytest.raises(InputFileError) as caught:
+        parse_requirements(lines, "reqs.txt")
+    assert "reqs.txt" in str(caught.value) and named in str(caught.value)

@@ -186,3 +186,26 @@ def test_bad_env_names_the_file_and_value(tmp_path: Path, env: str, named: str) 
     assert "pyproject.toml [tool.native-check.variants.v]" in str(caught.value)
     assert named in str(caught.value)
     assert exit_code_for(caught.value) == 2
+
+
+def test_variant_requirements_are_validated(tmp_path: Path) -> None:
+    _portable(tmp_path, "v")
+    (tmp_path / "reqs.txt").write_text("pyarrow\n")
+    _pyproject(
+        tmp_path,
+        '[tool.native-check.variants.v]\npython = "v/bin/python"\n'
+        'requirements = ["numpy>=2"]\nrequirements-file = "reqs.txt"\n',
+    )
+    (variant,) = load_variants(tmp_path, {})
+    assert variant.requirements == ("numpy>=2",)
+    assert variant.requirements_file == tmp_path / "reqs.txt"
+    for bad, named, error in (
+        ('requirements = ["numpy>=>2"]', "'numpy>=>2'", InputFileError),
+        ('requirements = "numpy"', "'numpy'", InputFileError),
+        ('requirements-file = "nope.txt"', "nope.txt", SetupError),
+    ):
+        _pyproject(tmp_path, f'[tool.native-check.variants.v]\npython = "v/bin/python"\n{bad}\n')
+        with pytest.raises(error) as caught:
+            load_variants(tmp_path, {})
+        assert "[tool.native-check.variants.v]" in str(caught.value)
+        assert named in str(caught.value)
