@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 
+from checker.config.variants import this_platform
 from tests.support.noxrun import ROOT, NoxRun, nox_run
 from tests.support.wheelbuild import extension_wheel, module_source, python_build
 
 pytestmark = pytest.mark.integration
+
+OTHER = "windows-x64" if this_platform() != "windows-x64" else "linux-x64"
 
 NEEDS_ENV = module_source(
     "_needs",
@@ -45,7 +48,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f'[tool.native-check.variants.with]\npython = "{sys.executable}"\n'
         f'packages = "{packages}"\nenv = {{ NIC_NEEDED = "yes-$NIC_OUTER" }}\n\n'
         f'[tool.native-check.variants.without]\npython = "{sys.executable}"\n'
-        f'packages = "{packages}"\n',
+        f'packages = "{packages}"\n\n'
+        # Built for another platform only: its interpreter is not looked for here, it has no
+        # sessions and is not reported (missing or otherwise).
+        f'[tool.native-check.variants.elsewhere]\npython = "nowhere/bin/python3"\n'
+        f'platforms = ["{OTHER}"]\n',
         encoding="utf-8",
     )
     return proj
@@ -64,6 +71,9 @@ def test_variant_env_makes_the_import_pass_and_its_absence_fails(
         env={"NIC_OUTER": "outer"}, noxfile=project / "noxfile.py",
     )  # fmt: skip
     assert run.code == 1, run.output
+    assert run.report is not None
+    assert [v["variant"] for v in run.report["variants"]] == ["with", "without"]
+    assert "elsewhere" not in run.output
     (good,) = _variant(run, "with")["wheels"]
     (bad,) = _variant(run, "without")["wheels"]
     assert good["status"] == "passed", good
