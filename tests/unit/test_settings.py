@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -269,3 +270,33 @@ def test_bad_requirements_name_where_and_what(lines: list[object], named: str) -
     with pytest.raises(InputFileError) as caught:
         parse_requirements(lines, "reqs.txt")
     assert "reqs.txt" in str(caught.value) and named in str(caught.value)
+
+
+def test_the_projects_requirements_judge_the_default_folder_only(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from checker.config.context import RunContext
+    from checker.config.interpreter import InterpreterInfo
+    from checker.setcheck.requirements import declared_requirements
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.native-check]\nrequirements = ["numpy", "cffi"]\n', encoding="utf-8"
+    )
+    (tmp_path / "more.txt").write_text("pyarrow\n", encoding="utf-8")
+    info = InterpreterInfo(
+        "/p", "/p", "3.11.7", (3, 11, 7), "cpython", "", None, (".so",), "linux-x86_64",
+        "linux", "x86_64", 64, ("glibc", "2.36"), "", False, {},
+    )  # fmt: skip
+
+    def ctx(environ: dict[str, str], **changes: Any) -> RunContext:
+        settings = replace(load_settings(tmp_path, environ), **changes)
+        return RunContext(settings, Path("/p"), info, tmp_path, "linux-x64", "v", "r")
+
+    assert declared_requirements(ctx({})).requirements == ("numpy", "cffi")
+    given = ctx({"NATIVE_CHECK_PACKAGES": str(tmp_path)})
+    assert declared_requirements(given).requirements == ()
+    listed = ctx({"NATIVE_CHECK_PACKAGES": "w", "NATIVE_CHECK_REQUIREMENTS_FILE": "more.txt"})
+    assert declared_requirements(listed).requirements == ("pyarrow",)
+    variant = ctx({}, packages=tmp_path, declared=("lxml",), declared_source="f [v]")
+    found = declared_requirements(variant)
+    assert (found.requirements, found.sources) == (("lxml",), ("f [v] requirements",))
