@@ -143,6 +143,13 @@ def matrix(session: nox.Session) -> None:
 
 
 @nox.session(python=None, venv_backend="none", default=False)
+def across(session: nox.Session) -> None:
+    """The same set on every platform: `-- PATH...` of several platforms' reports (or
+    fragments); exit 1 on a project some platforms lack that is not declared platform-specific."""
+    noxglue.across(session, PLAN)
+
+
+@nox.session(python=None, venv_backend="none", default=False)
 def bench(session: nox.Session) -> None:
     """Benchmark: the original method vs check_native, cold and warm, and the import-only floor.
 

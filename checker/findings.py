@@ -48,12 +48,20 @@ KINDS: dict[str, str] = {
     "co-import": "a module that imports alone fails or crashes after other modules of the folder",
     "duplicate-runtime": "wheels bundle different builds of one runtime (OpenMP, OpenBLAS, ...): "
     "a warning",
+    "unsatisfiable-requirement": "a declared requirement the folder cannot satisfy offline "
+    "(uv's reason)",
+    # the same set on every platform (nox -s across)
+    "platform-gap": "a project in a variant's folder on some platforms and not on others",
+    "version-skew": "a project in different versions on different platforms: a warning",
     # run bookkeeping
     "no-fragment": "the wheel's probe session left no fresh result",
 }
 
 # Kinds that warn: they fail the run only in strict mode (NATIVE_CHECK_STRICT_WHITELIST).
 WARNING_KINDS = frozenset({"duplicate-runtime", "gil-enabled"})
+
+# The kinds of nox -s across (across.json, never a wheel's or a set's finding in report.json).
+ACROSS_KINDS = frozenset({"platform-gap", "version-skew"})
 
 # Why a module was not imported (status "skipped"); not failures.
 SKIP_KINDS: dict[str, str] = {

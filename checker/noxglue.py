@@ -11,6 +11,7 @@ import nox
 
 from checker.config.plan import Plan
 from checker.sessions import probes, variants
+from checker.sessions.across import across
 from checker.sessions.probes import audit, check_native, probe
 from checker.sessions.upkeep import clean, fetch, lock, matrix, whitelist
 from checker.sessions.variants import probe_variant
@@ -25,6 +26,6 @@ def set_check(session: nox.Session, plan: Plan, variant: str | None) -> None:
 
 
 __all__ = [
-    "audit", "check_native", "clean", "fetch", "lock", "matrix", "probe", "probe_variant",
+    "across", "audit", "check_native", "clean", "fetch", "lock", "matrix", "probe", "probe_variant",
     "set_check", "whitelist",
 ]  # fmt: skip

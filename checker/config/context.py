@@ -84,6 +84,7 @@ class RunContext:
             settings.isolate,
             settings.skip_modules,
             settings.keep_env,
+            settings.env,
             settings.min_glibc,
             settings.x86_64_level,
             settings.accepted_libraries(self.platform),

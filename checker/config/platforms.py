@@ -65,6 +65,18 @@ def markers_for(platform: str, base: Mapping[str, str]) -> dict[str, str]:
     return markers
 
 
+UV_PLATFORMS: dict[str, str] = {
+    # The newest glibc uv knows: a wheel's own glibc claim is the static audit's business.
+    "linux-x64": "x86_64-manylinux_2_40",
+    "linux-aarch64": "aarch64-manylinux_2_40",
+    "macosx-x64": "x86_64-apple-darwin",
+    "macosx-aarch64": "aarch64-apple-darwin",
+    "windows-x64": "x86_64-pc-windows-msvc",
+}
+"""``uv pip compile --python-platform`` of each platform key, for resolving a folder of
+another platform than this machine's."""
+
+
 def default_variant(info: InterpreterInfo) -> str:
     return f"python-{info.version}"
 

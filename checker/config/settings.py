@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from checker.config.environment import Env, expand_env
 from checker.cpus import usable_cpus
 from checker.errors import InputFileError, UsageError
 
@@ -53,6 +54,14 @@ class Settings:
     system_libraries: tuple[tuple[str, str], ...] = ()
     # The x86-64 micro-architecture level every target CPU has: baseline, v2, v3 or v4.
     x86_64_level: str = "baseline"
+    # The environment the imports run under ([tool.native-check] env, a variant's env),
+    # expanded (checker.config.environment).
+    env: Env = ()
+    # A requirements file users install from the folder (NATIVE_CHECK_REQUIREMENTS_FILE).
+    requirements_file: Path | None = None
+    # A variant's own `requirements = [...]` and where they are configured.
+    declared: tuple[str, ...] = ()
+    declared_source: str = ""
 
     def accepted_libraries(self, platform: str) -> tuple[str, ...]:
         """The ``system-libraries`` globs that apply to ``platform``."""
@@ -181,6 +190,12 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
     "jobs": ("NATIVE_CHECK_JOBS", "jobs", as_jobs, None),
     "set_check": ("NATIVE_CHECK_SET_CHECK", "set-check", _as_bool, True),
     "x86_64_level": ("NATIVE_CHECK_X86_64_LEVEL", "x86-64-level", _as_x86_64_level, "baseline"),
+    "requirements_file": (
+        "NATIVE_CHECK_REQUIREMENTS_FILE",
+        "requirements-file",
+        _as_text,
+        None,
+    ),
     "system_libraries": (
         "NATIVE_CHECK_SYSTEM_LIBRARIES",
         "system-libraries",
@@ -188,7 +203,7 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
         (),
     ),
 }
-_PATH_FIELDS = ("packages", "whitelist", "report_dir", "work_dir", "lock")
+_PATH_FIELDS = ("packages", "whitelist", "report_dir", "work_dir", "lock", "requirements_file")
 
 
 def read_pyproject_table(project_dir: Path) -> dict[str, Any]:
@@ -214,7 +229,10 @@ def _read_table(path_text: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
     table = data.get("tool", {}).get("native-check", {})
     if not isinstance(table, dict):
         raise InputFileError(f"{path}: [tool.native-check] must be a table")
-    known = {spec[1] for spec in _SPECS.values()} | {"variants"}  # see checker.config.variants
+    # variants: checker.config.variants; runners: checker.config.ci_matrix;
+    # platform-specific: checker.config.declared
+    known = {spec[1] for spec in _SPECS.values()}
+    known |= {"variants", "runners", "env", "platform-specific"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InputFileError(
@@ -242,4 +260,7 @@ def load_settings(project_dir: Path, environ: Mapping[str, str]) -> Settings:
         values["fresh"] = environ.get("CI", "").strip().lower() in ("1", "true", "yes")
     if values["jobs"] is None:  # auto: one wheel in work per usable CPU
         values["jobs"] = usable_cpus()
+    if "env" in table:
+        where = f"{project_dir / 'pyproject.toml'} [tool.native-check]"
+        values["env"] = expand_env(table["env"], where, environ)
     return Settings(project_dir=project_dir, **values)

@@ -7,6 +7,8 @@ tables in the TOML file that ``NATIVE_CHECK_VARIANTS`` names (which then wins)::
     python = "../python-3.12.10-h5ad/pydist/linux-x64/bin/python3"
     packages = "../python-3.12.10-h5ad/pydist/linux-x64/packages"   # optional
     whitelist = "whitelists/linux-x64.json"                          # optional
+    platforms = ["linux-x64", "macosx-aarch64"]                      # optional: all five
+    env = { RPY2_CFFI_MODE = "ABI", PATH = "/opt/cuda/bin:$PATH" }   # optional
 
 Paths are relative to the file's folder; ``{platform}`` in them is the platform key
 (``NATIVE_CHECK_PLATFORM``, else this machine's: ``linux-x64``, ``windows-x64``, ...), so one
@@ -14,6 +16,11 @@ table serves a layout with a folder per platform (``pydist/{platform}/bin/python
 ``packages`` defaults to ``../packages`` beside the interpreter's folder, as for a single run;
 ``whitelist`` to the usual lookup with the variant's name. Without variants nothing changes:
 one run of one interpreter, as before.
+
+A variant whose ``platforms`` leave out this run's platform is not part of it: its interpreter
+and folder are not looked for, it has no sessions and no report entry here (and ``nox -s
+matrix`` plans no job for it there). ``env`` is the environment its imports run under (see
+checker.config.environment), added to ``[tool.native-check] env``.
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checker.config.environment import Env, expand_env
 from checker.config.layouts import detect_layout
-from checker.config.platforms import platform_key
+from checker.config.platforms import PLATFORM_KEYS, platform_key
+from checker.config.requirements import parse_requirements
 from checker.errors import InputFileError, SetupError
 
 if sys.version_info >= (3, 11):
@@ -40,7 +49,10 @@ else:  # pragma: no cover - exercised on old Pythons only
 log = logging.getLogger(__name__)
 
 VARIANTS_VARIABLE = "NATIVE_CHECK_VARIANTS"
-KEYS = ("python", "packages", "whitelist")
+KEYS = (
+    "python", "packages", "whitelist", "platforms", "env", "platform-specific", "requirements",
+    "requirements-file",
+)  # fmt: skip
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
@@ -54,6 +66,14 @@ class Variant:
     whitelist: Path | None
     source: str
     """Where it is configured, for messages: ``pyproject.toml [tool.native-check.variants.x]``."""
+    platforms: tuple[str, ...] = PLATFORM_KEYS
+    """The platform keys it is built for (``platforms = [...]``; default: all five)."""
+    env: Env = ()
+    """Its own ``env`` table, expanded (added to ``[tool.native-check] env``)."""
+    requirements: tuple[str, ...] = ()
+    """What users install from its folder (``requirements = [...]``)."""
+    requirements_file: Path | None = None
+    """The same in a file (``requirements-file``; it must exist)."""
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -95,7 +115,8 @@ def _path(base: Path, value: Any, where: str, key: str, platform: str) -> Path:
     return Path(os.path.normpath((base / Path(value.strip()).expanduser()).absolute()))
 
 
-def _variant(path: Path, prefix: str, name: str, table: Any, platform: str) -> Variant:
+def _checked_table(path: Path, prefix: str, name: str, table: Any) -> str:
+    """``where`` (file and table, for messages) of a variant table with known keys only."""
     where = f"{path} [{prefix}.{name}]"
     if not _NAME.match(name):
         raise InputFileError(
@@ -108,6 +129,33 @@ def _variant(path: Path, prefix: str, name: str, table: Any, platform: str) -> V
         raise InputFileError(
             f"{where}: unknown key(s) {', '.join(map(repr, unknown))} (known: {', '.join(KEYS)})"
         )
+    return where
+
+
+def _platforms(table: dict[str, Any], where: str) -> tuple[str, ...]:
+    value = table.get("platforms", list(PLATFORM_KEYS))
+    if not isinstance(value, list) or not value:
+        raise InputFileError(
+            f"{where}: platforms must be a non-empty list of platform keys, not {value!r}"
+        )
+    unknown = [key for key in value if key not in PLATFORM_KEYS]
+    if unknown:
+        raise InputFileError(
+            f"{where}: platforms: {', '.join(map(repr, unknown))} is not a platform key "
+            f"(known: {', '.join(PLATFORM_KEYS)})"
+        )
+    return tuple(dict.fromkeys(value))
+
+
+def _variant(
+    path: Path, prefix: str, name: str, table: Any, platform: str, *, environ: Mapping[str, str]
+) -> Variant | None:
+    """The variant, or None when it is not for ``platform``."""
+    where = _checked_table(path, prefix, name, table)
+    platforms = _platforms(table, where)
+    env = expand_env(table.get("env", {}), where, environ)
+    if platform not in platforms:
+        return None
     if "python" not in table:
         raise InputFileError(f"{where}: python = '<the variant's interpreter>' is required")
     base = path.parent
@@ -127,19 +175,39 @@ def _variant(path: Path, prefix: str, name: str, table: Any, platform: str) -> V
     )
     if whitelist is not None and not whitelist.is_file():
         raise SetupError(f"{where}: whitelist {str(whitelist)!r} does not exist")
-    return Variant(name, python, packages, whitelist, where)
+    requirements = table.get("requirements", [])
+    if not isinstance(requirements, list):
+        raise InputFileError(
+            f"{where}: requirements must be a list of strings, not {requirements!r}"
+        )
+    declared = parse_requirements(requirements, f"{where} requirements")
+    listed = None
+    if "requirements-file" in table:
+        listed = _path(base, table["requirements-file"], where, "requirements-file", platform)
+        if not listed.is_file():
+            raise SetupError(f"{where}: requirements-file {str(listed)!r} does not exist")
+    return Variant(name, python, packages, whitelist, where, platforms, env, declared, listed)
 
 
 def load_variants(project_dir: Path, environ: Mapping[str, str]) -> tuple[Variant, ...]:
-    """The configured variants, in file order (empty: a single run, as without variants).
+    """The configured variants for this platform, in file order (empty: a single run, as
+    without variants). ``environ`` is the outer environment ``env`` values expand from.
 
-    A problem is an InputFileError or SetupError naming the file and the table.
+    A problem is an InputFileError or SetupError naming the file and the table; variants
+    configured, none of them for this platform, is a SetupError too (nothing to check here).
     """
     path, prefix, tables = _tables(project_dir.absolute(), environ)
     platform = environ.get("NATIVE_CHECK_PLATFORM", "").strip() or this_platform()
-    variants = [
-        _variant(path, prefix, str(name), table, platform) for name, table in tables.items()
+    found = [
+        _variant(path, prefix, str(name), table, platform, environ=environ)
+        for name, table in tables.items()
     ]
+    variants = [variant for variant in found if variant is not None]
+    if tables and not variants:
+        raise SetupError(
+            f"{path}: no variant is for platform {platform!r} (their platforms = [...] leave "
+            "it out): nothing to check here"
+        )
     seen: dict[str, str] = {}
     for variant in variants:
         key = variant.name.lower()
@@ -157,8 +225,22 @@ def this_platform() -> str:
     return platform_key(sys.platform, py_platform.machine())
 
 
-def configured_names(project_dir: Path, environ: Mapping[str, str]) -> list[str]:
-    """The names of the configured variants, without checking their interpreters and folders
+def variant_tables(
+    project_dir: Path, environ: Mapping[str, str]
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each configured variant's (where, table), checked for known keys only (its paths are
+    not looked for): for what other platforms' runs and reports need to know."""
+    path, prefix, tables = _tables(project_dir.absolute(), environ)
+    result = {}
+    for name, table in tables.items():
+        result[str(name)] = (_checked_table(path, prefix, str(name), table), table)
+    return result
+
+
+def configured_platforms(
+    project_dir: Path, environ: Mapping[str, str]
+) -> dict[str, tuple[str, ...]]:
+    """Each configured variant's platform keys, without checking its interpreters and folders
     (which exist only on their own platform's machines): for planning a CI matrix."""
-    _file, _prefix, tables = _tables(project_dir.absolute(), environ)
-    return [str(name) for name in tables]
+    tables = variant_tables(project_dir, environ)
+    return {name: _platforms(table, where) for name, (where, table) in tables.items()}

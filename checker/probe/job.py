@@ -292,6 +292,7 @@ def _probe_modules(
         timeout=ctx.settings.import_timeout,
         isolate=ctx.settings.isolate,
         keep_env=ctx.settings.keep_env,
+        env=ctx.settings.env,
         # One bytecode tree for every probe, kept across runs: the stdlib is compiled once,
         # each venv's files are keyed by their path and validated by source mtime and size.
         pycache=ctx.pycache_dir,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from checker.config.environment import Env
 from checker.config.interpreter import PROBE_SCRIPT, fatal_lines
 from checker.textio import child_stderr_encoding
 
@@ -80,14 +81,20 @@ class Sandbox:
     def environment(
         self,
         keep: Sequence[str] = (),
+        extra: Env = (),
         *,
         environ: Mapping[str, str] | None = None,
         platform: str = sys.platform,
     ) -> dict[str, str]:
+        """The probe's environment: what passes through (on Windows, PATH without toolchain
+        folders), then ``extra`` (the configured ``env``), then the sandbox's throw-away
+        folders (SANDBOX_OWNED), which always win."""
         source = os.environ if environ is None else environ
         env = {k: source[k] for k in (*PASS_THROUGH_ENV, *keep) if k in source}
         if platform == "win32" and "PATH" in env and "PATH" not in keep:
             env["PATH"] = probe_path(env["PATH"])
+        env["MPLBACKEND"] = "Agg"
+        env.update(extra)
         home, tmp = str(self.home), str(self.tmp)
         env.update(
             HOME=home,
@@ -100,7 +107,6 @@ class Sandbox:
             XDG_STATE_HOME=str(self.home / ".local" / "state"),
             XDG_RUNTIME_DIR=tmp,
             MPLCONFIGDIR=str(self.home / ".matplotlib"),
-            MPLBACKEND="Agg",
             TMPDIR=tmp,
             TEMP=tmp,
             TMP=tmp,
@@ -188,6 +194,7 @@ class ProbeOptions:
     timeout: float
     isolate: str = "wheel"  # "wheel": one process for all modules; "module": one each
     keep_env: tuple[str, ...] = ()
+    env: Env = ()  # the configured environment (checker.config.environment)
     pycache: Path | None = None  # bytecode kept here across runs (-X pycache_prefix)
 
     def command(self, python: Path, job: Path) -> list[str]:
@@ -211,7 +218,7 @@ def _run_batch(
             stdout=subprocess.PIPE,
             stderr=stderr,
             cwd=sandbox.cwd,
-            env=sandbox.environment(options.keep_env),
+            env=sandbox.environment(options.keep_env, options.env),
             text=True,
             encoding="utf-8",
             errors="replace",

@@ -19,6 +19,7 @@ from checker.config.platforms import markers_for
 from checker.config.settings import Settings
 from checker.folder.deps import index_folder, installable_extras
 from checker.reports.outputs import write_report_files
+from checker.setcheck.requirements import declared_requirements, unsatisfiable_requirements
 from checker.verdict.report import Report, build_report
 from checker.verdict.whitelist import load_whitelist
 from checker.wheel.contents import WheelContents, open_wheel
@@ -112,6 +113,8 @@ def audit_report(
     whitelist = load_whitelist(ctx.whitelist_path, required=ctx.settings.whitelist is not None)
     folder = folder_of(ctx, folder_refs)
     fragments = [audit_fragment(ref, ctx.settings, ctx.locked, folder) for ref in refs]
+    # Declared requirements resolved for the folder's platform (checker.setcheck.requirements).
+    declared = bool(declared_requirements(ctx).requirements)
     return build_report(
         fragments,
         whitelist,
@@ -120,6 +123,7 @@ def audit_report(
         python="",
         interpreter="static audit: nothing installed",
         strict_whitelist=ctx.settings.strict_whitelist,
+        set_findings=unsatisfiable_requirements(ctx) if declared else None,
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 import nox
 
 from checker.config.context import RunContext, make_context
+from checker.config.environment import merge_env
 from checker.config.plan import (
     Plan,
     ensure_run_id,
@@ -61,6 +62,12 @@ def _variant_context(plan: Plan, name: str, settings: Settings, run_id: str) -> 
             packages=variant.packages,
             variant=variant.name,
             whitelist=variant.whitelist or settings.whitelist,
+            env=merge_env(settings.env, variant.env),
+            # A variant's own declared requirements; the project's default set and
+            # NATIVE_CHECK_REQUIREMENTS_FILE are a single run's.
+            declared=variant.requirements,
+            declared_source=variant.source,
+            requirements_file=variant.requirements_file,
         )
         ctx = make_context(own, str(variant.python), run_id)
         _VARIANT_CONTEXTS[key] = replace(ctx, scope=f"variants/{variant.name}")

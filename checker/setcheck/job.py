@@ -39,6 +39,7 @@ from checker.setcheck.alone import not_installable
 from checker.setcheck.coimport import co_import
 from checker.setcheck.collisions import file_collisions
 from checker.setcheck.partial import Part, largest_part
+from checker.setcheck.requirements import declared_requirements, unsatisfiable_requirements
 from checker.setcheck.runtimes import duplicate_runtimes
 from checker.wheel.contents import WheelContents, extension_candidates, open_wheel
 from checker.wheel.discover import WheelRef
@@ -90,6 +91,7 @@ def set_fingerprint(ctx: RunContext, refs: Sequence[WheelRef]) -> str:
         sorted((ref.filename, sha256_file(ref.path, ctx.hash_memo)[0]) for ref in refs),
         str(ctx.interpreter), ctx.info.version, ctx.platform, ctx.variant, code_digest(),
         settings.import_timeout, settings.skip_modules, settings.keep_env,
+        settings.env, declared_requirements(ctx).requirements,
     ]  # fmt: skip
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
 
@@ -231,6 +233,8 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
         wheels = [stack.enter_context(c) for c in opened if c is not None]
         recorded = {c.path.name: record_hashes(c) for c in wheels}  # RECORD read once
         statics = _static_set_findings(ctx, wheels, recorded)
+        # Declared requirements, resolved offline from the folder (checker.setcheck.requirements).
+        declared = unsatisfiable_requirements(ctx)
         fitting = [c for c in wheels if _may_install(ctx, c)]
         venv_folder = ctx.settings.work_dir / "set" / ctx.scope
         venv = venv_folder / fingerprint[:12]
@@ -266,12 +270,13 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
             )
             python = part.python
             seconds["part"] = round(time.perf_counter() - mark, 3)
-        findings[:0] = statics
+        findings[:0] = [*statics, *declared]
         if python is not None:
             modules = _modules(ctx, trusted)
             options = ProbeOptions(
                 timeout=ctx.settings.import_timeout,
                 keep_env=ctx.settings.keep_env,
+                env=ctx.settings.env,
                 pycache=ctx.pycache_dir,
             )
             share = (

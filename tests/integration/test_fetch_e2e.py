@@ -119,6 +119,9 @@ def test_fresh_clone_fetches_and_checks_the_pinned_set(tmp_path: Path) -> None:
             "NATIVE_CHECK_REPORT_DIR": str(report_dir),
             "NATIVE_CHECK_WORK_DIR": str(tmp_path / "work"),
             "UV_PYTHON_DOWNLOADS": "never",
+            # The project's default set, which the default folder must satisfy (the set
+            # check resolves it): the one this lock was pinned from.
+            "NATIVE_CHECK_REQUIREMENTS": "markupsafe,pyyaml",
         }
     )
     command = [sys.executable, "-m", "nox", "-f", str(clone / "noxfile.py")]

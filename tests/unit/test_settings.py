@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -217,3 +218,85 @@ def test_system_libraries_entry_without_key_or_glob_is_usage_error(
 ) -> None:
     with pytest.raises(UsageError, match="NATIVE_CHECK_SYSTEM_LIBRARIES"):
         load_settings(tmp_path, {"NATIVE_CHECK_SYSTEM_LIBRARIES": value})
+
+
+def test_run_env_is_read_and_expanded_and_the_sandbox_wins(tmp_path: Path) -> None:
+    from checker.config.environment import SANDBOX_OWNED
+    from checker.probe.runner import Sandbox
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.native-check]\nenv = { NEEDED = "x-${WHO}", MPLBACKEND = "svg" }\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(tmp_path, {"WHO": "me"})
+    assert settings.env == (("NEEDED", "x-me"), ("MPLBACKEND", "svg"))
+    sandbox = Sandbox(tmp_path / "sandbox")
+    env = sandbox.environment((), (*settings.env, ("TMPDIR", "/elsewhere")))
+    assert env["NEEDED"] == "x-me" and env["MPLBACKEND"] == "svg"
+    assert env["TMPDIR"] == str(sandbox.tmp)
+    # Every variable the sandbox sets is one a configuration may not set.
+    passed = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "MPLBACKEND"}
+    assert set(sandbox.environment()) - passed == SANDBOX_OWNED
+
+
+def test_uv_reason_drops_the_preamble_and_labels() -> None:
+    from checker.setcheck.requirements import uv_reason
+
+    output = (
+        "Using CPython 3.12.1 interpreter at: /opt/python/bin/python3\n"
+        "error: No solution found when resolving dependencies:\n"
+        "  \u2570\u2500\u25b6 Because pyarrow was not found in the provided package locations "
+        "and you require pyarrow, we can conclude that your requirements are unsatisfiable.\n"
+    )
+    assert uv_reason(output) == (
+        "No solution found when resolving dependencies: Because pyarrow was not found in the "
+        "provided package locations and you require pyarrow, we can conclude that your "
+        "requirements are unsatisfiable."
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "named"),
+    [
+        (["numpy", "-r other.txt"], "'-r other.txt'"),
+        (["numpy>=>2"], "'numpy>=>2'"),
+        ([3], "3"),
+    ],
+)
+def test_bad_requirements_name_where_and_what(lines: list[object], named: str) -> None:
+    from checker.config.requirements import parse_requirements
+
+    assert parse_requirements(["# c", "", "numpy>=2  # pinned"], "f") == ("numpy>=2",)
+    with pytest.raises(InputFileError) as caught:
+        parse_requirements(lines, "reqs.txt")
+    assert "reqs.txt" in str(caught.value) and named in str(caught.value)
+
+
+def test_the_projects_requirements_judge_the_default_folder_only(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from checker.config.context import RunContext
+    from checker.config.interpreter import InterpreterInfo
+    from checker.setcheck.requirements import declared_requirements
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.native-check]\nrequirements = ["numpy", "cffi"]\n', encoding="utf-8"
+    )
+    (tmp_path / "more.txt").write_text("pyarrow\n", encoding="utf-8")
+    info = InterpreterInfo(
+        "/p", "/p", "3.11.7", (3, 11, 7), "cpython", "", None, (".so",), "linux-x86_64",
+        "linux", "x86_64", 64, ("glibc", "2.36"), "", False, {},
+    )  # fmt: skip
+
+    def ctx(environ: dict[str, str], **changes: Any) -> RunContext:
+        settings = replace(load_settings(tmp_path, environ), **changes)
+        return RunContext(settings, Path("/p"), info, tmp_path, "linux-x64", "v", "r")
+
+    assert declared_requirements(ctx({})).requirements == ("numpy", "cffi")
+    given = ctx({"NATIVE_CHECK_PACKAGES": str(tmp_path)})
+    assert declared_requirements(given).requirements == ()
+    listed = ctx({"NATIVE_CHECK_PACKAGES": "w", "NATIVE_CHECK_REQUIREMENTS_FILE": "more.txt"})
+    assert declared_requirements(listed).requirements == ("pyarrow",)
+    variant = ctx({}, packages=tmp_path, declared=("lxml",), declared_source="f [v]")
+    found = declared_requirements(variant)
+    assert (found.requirements, found.sources) == (("lxml",), ("f [v] requirements",))

@@ -127,3 +127,85 @@ def test_platform_placeholder_in_paths(tmp_path: Path) -> None:
     assert variant.packages == tmp_path / "pydist" / "linux-aarch64" / "packages"
     with pytest.raises(SetupError, match="windows-x64"):
         load_variants(tmp_path, {"NATIVE_CHECK_PLATFORM": "windows-x64"})
+
+
+def test_a_variant_not_for_this_platform_is_not_part_of_the_run(tmp_path: Path) -> None:
+    _portable(tmp_path, "base")
+    _pyproject(
+        tmp_path,
+        '[tool.native-check.variants.base]\npython = "base/bin/python"\n'
+        # Its interpreter exists on its own platforms' machines only: never looked for here.
+        '[tool.native-check.variants.atls]\npython = "nowhere/bin/python"\n'
+        'platforms = ["linux-x64", "macosx-aarch64"]\n',
+    )
+    (base,) = load_variants(tmp_path, {"NATIVE_CHECK_PLATFORM": "windows-x64"})
+    assert base.name == "base" and len(base.platforms) == 5
+    with pytest.raises(SetupError, match="nowhere"):
+        load_variants(tmp_path, {"NATIVE_CHECK_PLATFORM": "linux-x64"})
+    _pyproject(
+        tmp_path,
+        '[tool.native-check.variants.atls]\npython = "base/bin/python"\n'
+        'platforms = ["linux-x64"]\n',
+    )
+    with pytest.raises(SetupError, match="no variant is for platform 'windows-x64'"):
+        load_variants(tmp_path, {"NATIVE_CHECK_PLATFORM": "windows-x64"})
+
+
+def test_variant_env_expands_the_outer_environment(tmp_path: Path) -> None:
+    _portable(tmp_path, "cuda")
+    _pyproject(
+        tmp_path,
+        '[tool.native-check.variants.cuda]\npython = "cuda/bin/python"\n'
+        'env = { RPY2_CFFI_MODE = "ABI", PATH = "/usr/local/nvidia/bin:$PATH", '
+        'LD_LIBRARY_PATH = "/nv/lib64:${LD_LIBRARY_PATH}", PRICE = "$$5" }\n',
+    )
+    (variant,) = load_variants(tmp_path, {"PATH": "/usr/bin", "NATIVE_CHECK_PLATFORM": "linux-x64"})
+    assert dict(variant.env) == {
+        "RPY2_CFFI_MODE": "ABI",
+        "PATH": "/usr/local/nvidia/bin:/usr/bin",
+        "LD_LIBRARY_PATH": "/nv/lib64:",  # unset outside: empty, as in a shell
+        "PRICE": "$5",
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ('env = { HOME = "/root" }', "'HOME'"),
+        ('env = { X = "a$" }', "'a$'"),
+        ("env = { X = 1 }", "X must be a string, not 1"),
+        ('env = "X=1"', "'X=1'"),
+        ('env = { "1X" = "a" }', "'1X'"),
+    ],
+)
+def test_bad_env_names_the_file_and_value(tmp_path: Path, env: str, named: str) -> None:
+    _portable(tmp_path, "v")
+    _pyproject(tmp_path, f'[tool.native-check.variants.v]\npython = "v/bin/python"\n{env}\n')
+    with pytest.raises(InputFileError) as caught:
+        load_variants(tmp_path, {})
+    assert "pyproject.toml [tool.native-check.variants.v]" in str(caught.value)
+    assert named in str(caught.value)
+    assert exit_code_for(caught.value) == 2
+
+
+def test_variant_requirements_are_validated(tmp_path: Path) -> None:
+    _portable(tmp_path, "v")
+    (tmp_path / "reqs.txt").write_text("pyarrow\n")
+    _pyproject(
+        tmp_path,
+        '[tool.native-check.variants.v]\npython = "v/bin/python"\n'
+        'requirements = ["numpy>=2"]\nrequirements-file = "reqs.txt"\n',
+    )
+    (variant,) = load_variants(tmp_path, {})
+    assert variant.requirements == ("numpy>=2",)
+    assert variant.requirements_file == tmp_path / "reqs.txt"
+    for bad, named, error in (
+        ('requirements = ["numpy>=>2"]', "'numpy>=>2'", InputFileError),
+        ('requirements = "numpy"', "'numpy'", InputFileError),
+        ('requirements-file = "nope.txt"', "nope.txt", SetupError),
+    ):
+        _pyproject(tmp_path, f'[tool.native-check.variants.v]\npython = "v/bin/python"\n{bad}\n')
+        with pytest.raises(error) as caught:
+            load_variants(tmp_path, {})
+        assert "[tool.native-check.variants.v]" in str(caught.value)
+        assert named in str(caught.value)
