@@ -85,7 +85,7 @@ def _as_auto_bool(name: str, value: Any) -> bool | None:
     return _as_bool(name, value)
 
 
-def _as_glibc(name: str, value: Any) -> str | None:
+def as_glibc(name: str, value: Any) -> str | None:
     text = str(value).strip()
     major, _, minor = text.partition(".")
     if not (major.isdigit() and minor.isdigit()):
@@ -186,7 +186,7 @@ _SPECS: dict[str, tuple[str, str, Callable[[str, Any], Any], Any]] = {
     "shard": ("NATIVE_CHECK_SHARD", "shard", _as_text, None),
     "aggregate_only": ("NATIVE_CHECK_AGGREGATE_ONLY", "aggregate-only", _as_bool, False),
     "fresh": ("NATIVE_CHECK_FRESH", "fresh", _as_auto_bool, None),
-    "min_glibc": ("NATIVE_CHECK_MIN_GLIBC", "min-glibc", _as_glibc, None),
+    "min_glibc": ("NATIVE_CHECK_MIN_GLIBC", "min-glibc", as_glibc, None),
     "jobs": ("NATIVE_CHECK_JOBS", "jobs", as_jobs, None),
     "set_check": ("NATIVE_CHECK_SET_CHECK", "set-check", _as_bool, True),
     "x86_64_level": ("NATIVE_CHECK_X86_64_LEVEL", "x86-64-level", _as_x86_64_level, "baseline"),

@@ -9,6 +9,7 @@ tables in the TOML file that ``NATIVE_CHECK_VARIANTS`` names (which then wins)::
     whitelist = "whitelists/linux-x64.json"                          # optional
     platforms = ["linux-x64", "macosx-aarch64"]                      # optional: all five
     env = { RPY2_CFFI_MODE = "ABI", PATH = "/opt/cuda/bin:$PATH" }   # optional
+    min-glibc = "2.28"                                               # optional
 
 Paths are relative to the file's folder; ``{platform}`` in them is the platform key
 (``NATIVE_CHECK_PLATFORM``, else this machine's: ``linux-x64``, ``windows-x64``, ...), so one
@@ -39,7 +40,8 @@ from checker.config.environment import Env, expand_env
 from checker.config.layouts import detect_layout
 from checker.config.platforms import PLATFORM_KEYS, platform_key
 from checker.config.requirements import parse_requirements
-from checker.errors import InputFileError, SetupError
+from checker.config.settings import as_glibc
+from checker.errors import InputFileError, SetupError, UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,7 +53,7 @@ log = logging.getLogger(__name__)
 VARIANTS_VARIABLE = "NATIVE_CHECK_VARIANTS"
 KEYS = (
     "python", "packages", "whitelist", "platforms", "env", "platform-specific", "requirements",
-    "requirements-file",
+    "requirements-file", "min-glibc",
 )  # fmt: skip
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
@@ -74,6 +76,8 @@ class Variant:
     """What users install from its folder (``requirements = [...]``)."""
     requirements_file: Path | None = None
     """The same in a file (``requirements-file``; it must exist)."""
+    min_glibc: str | None = None
+    """The oldest glibc its users run (``min-glibc``; else NATIVE_CHECK_MIN_GLIBC)."""
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -186,7 +190,15 @@ def _variant(
         listed = _path(base, table["requirements-file"], where, "requirements-file", platform)
         if not listed.is_file():
             raise SetupError(f"{where}: requirements-file {str(listed)!r} does not exist")
-    return Variant(name, python, packages, whitelist, where, platforms, env, declared, listed)
+    min_glibc = None
+    if "min-glibc" in table:
+        try:
+            min_glibc = as_glibc("min-glibc", table["min-glibc"])
+        except UsageError as exc:
+            raise InputFileError(f"{where}: {exc}") from None
+    return Variant(
+        name, python, packages, whitelist, where, platforms, env, declared, listed, min_glibc
+    )
 
 
 def load_variants(project_dir: Path, environ: Mapping[str, str]) -> tuple[Variant, ...]:

@@ -68,6 +68,7 @@ def _variant_context(plan: Plan, name: str, settings: Settings, run_id: str) -> 
             declared=variant.requirements,
             declared_source=variant.source,
             requirements_file=variant.requirements_file,
+            min_glibc=variant.min_glibc or settings.min_glibc,
         )
         ctx = make_context(own, str(variant.python), run_id)
         _VARIANT_CONTEXTS[key] = replace(ctx, scope=f"variants/{variant.name}")

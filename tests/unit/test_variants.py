@@ -209,3 +209,29 @@ def test_variant_requirements_are_validated(tmp_path: Path) -> None:
             load_variants(tmp_path, {})
         assert "[tool.native-check.variants.v]" in str(caught.value)
         assert named in str(caught.value)
+
+
+def test_a_variant_sets_its_own_glibc_floor(tmp_path: Path) -> None:
+    _portable(tmp_path, "base")
+    _portable(tmp_path, "cluster")
+    _pyproject(
+        tmp_path,
+        '[tool.native-check.variants.base]\npython = "base/bin/python"\n'
+        '[tool.native-check.variants.cluster]\npython = "cluster/bin/python"\n'
+        'min-glibc = "2.28"\n',
+    )
+    base, cluster = load_variants(tmp_path, {})
+    assert (base.min_glibc, cluster.min_glibc) == (None, "2.28")
+
+
+def test_a_bad_glibc_floor_names_the_table_and_value(tmp_path: Path) -> None:
+    _portable(tmp_path, "cluster")
+    _pyproject(
+        tmp_path,
+        '[tool.native-check.variants.cluster]\npython = "cluster/bin/python"\n'
+        'min-glibc = "rocky8"\n',
+    )
+    with pytest.raises(InputFileError) as caught:
+        load_variants(tmp_path, {})
+    assert "[tool.native-check.variants.cluster]" in str(caught.value)
+    assert "'rocky8'" in str(caught.value)
