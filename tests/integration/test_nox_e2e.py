@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from tests.support import pythons
 from tests.support.noxrun import ROOT
 from tests.support.noxrun import run_nox as _run_nox
 from tests.support.wheelbuild import (
@@ -196,11 +197,10 @@ def test_aggregate_refuses_to_pass_without_fresh_fragments(
 
 
 def test_other_interpreter_via_force_python(clean_folder: Path, tmp_path: Path) -> None:
-    other = Path("/root/.pyenv/versions/3.12.1/bin/python3")
-    candidates = [other, *Path(sys.base_prefix).parent.glob("3.1[23]*/bin/python3")]
-    found = next((p for p in candidates if p.exists()), None)
-    if found is None:
-        pytest.skip("no second CPython to check against")
+    others = pythons.other_minor()
+    if not others:
+        pytest.skip(pythons.missing_reason())
+    found = others[-1].path
     build = python_build(found)
     packages = tmp_path / "packages"
     extension_wheel(

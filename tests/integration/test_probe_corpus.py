@@ -12,12 +12,11 @@ import pytest
 from checker.findings import Finding, ModuleResult
 from checker.wheel.fragment import Fragment
 from tests.integration.conftest import CheckCorpus, Corpus, build_context, check_in_folder
+from tests.support import pythons
 from tests.support.corpus import SEGV
 from tests.support.wheelbuild import extension_wheel, module_source, python_build
 
 pytestmark = pytest.mark.integration
-
-PYENV = Path("/root/.pyenv/versions")
 
 
 def modules(fragment: Fragment) -> dict[str, ModuleResult]:
@@ -259,11 +258,15 @@ def test_probe_runs_with_throwaway_home_and_empty_cwd(
 # -- other interpreters ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", ["3.8.18", "3.13.0"])
-def test_probe_on_another_interpreter(version: str, tmp_path: Path) -> None:
-    python = PYENV / version / "bin" / "python3"
-    if not python.is_file():
-        pytest.skip(f"no Python {version} at {python}")
+@pytest.mark.parametrize("which", ["oldest", "newest"])
+def test_probe_on_another_interpreter(which: str, tmp_path: Path) -> None:
+    others = pythons.other_minor()
+    if not others:
+        pytest.skip(pythons.missing_reason())
+    if which == "newest" and len(others) < 2:
+        pytest.skip(pythons.missing_reason("two other CPython versions (the oldest is tested)"))
+    other = others[0] if which == "oldest" else others[-1]
+    python, version = other.path, other.version
     build = python_build(python)
     packages = tmp_path / "packages"
     extension_wheel(

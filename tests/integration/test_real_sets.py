@@ -23,6 +23,7 @@ from checker.runs.audit import Folder, audit_fragment
 from checker.wheel.discover import discover
 from checker.wheel.fragment import Fragment, write_fragment
 from tests.integration.conftest import build_context, check_in_folder
+from tests.support.locks import this_platform
 from tests.support.wheelbuild import (
     NEEDS_GCC_ON_LINUX,
     PythonBuild,
@@ -119,7 +120,7 @@ def test_library_found_in_a_required_wheel_through_runpath(
     assert link["provider"] == provider.name
     assert link["resolved"] == "nicprov/lib/libnicshared.so"
     # nox -s audit resolves it the same way, without installing anything.
-    audited = audit_fragment(ref, ctx.settings, None, Folder(tuple(refs), "linux-x64", {}))
+    audited = audit_fragment(ref, ctx.settings, None, Folder(tuple(refs), this_platform(), {}))
     assert audited.findings == ()
 
 
@@ -205,7 +206,7 @@ def test_missing_library_whitelisted_by_its_import_error_only(
     project = tmp_path / "project"
     (project / "whitelists").mkdir(parents=True)
     entry = {"nictbb-*.whl": {"nictbb._core": "libnicshared.so: cannot open shared object file"}}
-    (project / "whitelists" / "linux-x64.json").write_text(json.dumps(entry))
+    (project / "whitelists" / f"{this_platform()}.json").write_text(json.dumps(entry))
     ctx = build_context(project, folder, {"NATIVE_CHECK_SET_CHECK": "0"})  # wheels only
     refs = discover(folder)
     for ref in refs:
@@ -218,7 +219,7 @@ def test_missing_library_whitelisted_by_its_import_error_only(
     assert [f.kind for f in module.result.explanation] == ["external-library"]
     assert verdict.findings == ()
     assert report.exit_code == 0 and report.unused_whitelist == ()
-    assert report.whitelist_path == str(project / "whitelists" / "linux-x64.json")
+    assert report.whitelist_path == str(project / "whitelists" / f"{this_platform()}.json")
 
 
 def _backend_user(folder: Path, build: PythonBuild, tmp: Path) -> Path:

@@ -8,7 +8,7 @@ The project is a temporary folder holding the noxfile and a link to checker/, so
 from __future__ import annotations
 
 import json
-import os
+import platform
 import shutil
 import sys
 from pathlib import Path
@@ -19,62 +19,65 @@ import jsonschema
 import pytest
 
 from checker.config.platforms import platform_key
+from tests.support import pythons
 from tests.support.noxrun import ROOT, NoxRun, nox_run
 from tests.support.wheelbuild import extension_wheel, make_wheel, module_source, python_build
 
 pytestmark = pytest.mark.integration
 
-PY311 = Path(sys.executable)
-
-
-def _pyenv_python(minor: str) -> Path:
-    """A CPython 3.{minor} of pyenv (``pyenv root``: $PYENV_ROOT or ~/.pyenv), if there is one."""
-    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
-    found = sorted(root.glob(f"versions/3.{minor}.*/bin/python3.{minor}"))
-    return found[-1] if found else root / "versions" / f"3.{minor}" / "bin" / f"python3.{minor}"
-
-
-PY312 = _pyenv_python("12")
+RUNNING = Path(sys.executable)
 SCHEMA = json.loads((ROOT / "checker" / "data" / "report.schema.json").read_text())
 
-# Imports on 3.11, raises on 3.12 and later: one glob key, used by one variant only.
-FAILS_ON_312 = module_source(
-    "_v",
-    body="""#if PY_VERSION_HEX >= 0x030C0000
-    PyErr_SetString(PyExc_RuntimeError, "nicver does not work on 3.12"); return NULL;
+
+def fails_on(other: pythons.OtherPython) -> str:
+    """Imports on the running X.Y, raises on the other's: one glob key, one variant uses it."""
+    major, minor = other.minor
+    return module_source(
+        "_v",
+        body=f"""#if PY_MAJOR_VERSION == {major} && PY_MINOR_VERSION == {minor}
+    PyErr_SetString(PyExc_RuntimeError, "nicver does not work on {other.short}"); return NULL;
 #endif""",
-)
+    )
+
+
 BROKEN = module_source(
     "_m", body='PyErr_SetString(PyExc_RuntimeError, "nicbroken is broken"); return NULL;'
 )
 
 
-def _wheels(folder: Path, python: Path, work: Path) -> None:
+def _wheels(folder: Path, python: Path, work: Path, other: pythons.OtherPython) -> None:
     build = python_build(python)
     extension_wheel(
         folder, build, "nicok", {"nicok/_ok": module_source("_ok")}, workdir=work / "ok",
         pure={"nicok/__init__.py": ""},
     )  # fmt: skip
     extension_wheel(
-        folder, build, "nicver", {"nicver/_v": FAILS_ON_312}, workdir=work / "ver",
+        folder, build, "nicver", {"nicver/_v": fails_on(other)}, workdir=work / "ver",
         pure={"nicver/__init__.py": ""},
     )  # fmt: skip
     make_wheel(folder, "nicpure", "1.0", {"nicpure/__init__.py": ""})
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not PY312.exists():
-        pytest.skip(f"needs a second Python: {PY312}")
+def other() -> pythons.OtherPython:
+    """The second interpreter: the newest CPython of another X.Y than the running one."""
+    found = pythons.other_minor()
+    if not found:
+        pytest.skip(pythons.missing_reason())
+    return found[-1]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, other: pythons.OtherPython) -> Path:
     root = tmp_path_factory.mktemp("variants")
-    base, extra, newer = root / "base", root / "extra", root / "py312"
-    _wheels(base, PY311, root / "b311")
+    base, extra, newer = root / "base", root / "extra", root / "other"
+    _wheels(base, RUNNING, root / "b-running", other)
     shutil.copytree(base, extra)  # the same bytes: shared with base
     extension_wheel(
-        extra, python_build(PY311), "nicbroken", {"nicbroken/_m": BROKEN},
+        extra, python_build(RUNNING), "nicbroken", {"nicbroken/_m": BROKEN},
         workdir=root / "broken", pure={"nicbroken/__init__.py": ""},
     )  # fmt: skip
-    _wheels(newer, PY312, root / "b312")
+    _wheels(newer, other.path, root / "b-other", other)
     proj = root / "project"
     proj.mkdir()
     shutil.copy(ROOT / "noxfile.py", proj / "noxfile.py")
@@ -82,16 +85,16 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     variants = "".join(
         f'[tool.native-check.variants.{name}]\npython = "{python}"\npackages = "{folder}"\n\n'
         for name, python, folder in (
-            ("base", PY311, base), ("extra", PY311, extra), ("py312", PY312, newer),
+            ("base", RUNNING, base), ("extra", RUNNING, extra), ("other", other.path, newer),
         )
     )  # fmt: skip
     (proj / "pyproject.toml").write_text(f'[project]\nname = "x"\n\n{variants}', encoding="utf-8")
     whitelist = {
         "nicbroken-*.whl": {"nicbroken._m": "nicbroken is broken"},  # extra only has it
-        "nicver-*.whl": {"nicver._v": "does not work on 3.12"},  # all have it, py312 uses it
+        "nicver-*.whl": {"nicver._v": f"does not work on {other.short}"},  # other uses it
         "nicok-*.whl": {"nicok._ok": "this never happens"},  # all have it, none uses it
     }
-    key = platform_key(sys.platform, os.uname().machine)
+    key = platform_key(sys.platform, platform.machine())
     (proj / "whitelists").mkdir()
     (proj / "whitelists" / f"{key}.json").write_text(json.dumps(whitelist), encoding="utf-8")
     return proj
@@ -116,19 +119,19 @@ def _wheel(variant: dict[str, Any], project: str) -> dict[str, Any]:
 
 
 def test_every_variant_judged_against_the_shared_platform_whitelist(
-    full: NoxRun, project: Path
+    full: NoxRun, project: Path, other: pythons.OtherPython
 ) -> None:
     report = full.report
     assert report is not None, full.output
     jsonschema.validate(report, SCHEMA)
     assert full.code == 0, full.output
-    assert [v["variant"] for v in report["variants"]] == ["base", "extra", "py312"]
+    assert [v["variant"] for v in report["variants"]] == ["base", "extra", "other"]
     for variant in report["variants"]:
         assert variant["whitelist_path"].startswith(str(project / "whitelists"))
-    assert _variant(report, "py312")["python"].startswith("3.12")
-    assert _variant(report, "base")["python"].startswith("3.11")
+    assert _variant(report, "other")["python"] == other.version
+    assert _variant(report, "base")["python"] == platform.python_version()
     assert _wheel(_variant(report, "extra"), "nicbroken")["status"] == "whitelisted"
-    assert _wheel(_variant(report, "py312"), "nicver")["status"] == "whitelisted"
+    assert _wheel(_variant(report, "other"), "nicver")["status"] == "whitelisted"
     assert _wheel(_variant(report, "base"), "nicver")["status"] == "passed"
     assert report["summary"]["total"] == 10
 
@@ -138,7 +141,7 @@ def test_stale_only_when_no_variant_used_the_entry(full: NoxRun) -> None:
     assert report is not None, full.output
     stale = {(e["wheel_key"], e["module"]) for e in report["unused_whitelist"]}
     assert stale == {("nicok-*.whl", "nicok._ok")}
-    # base and extra have nicver and did not use its entry: py312 did, so it is not stale.
+    # base and extra have nicver and did not use its entry: other did, so it is not stale.
     for variant in report["variants"]:
         assert [e["wheel_key"] for e in variant["unused_whitelist"]] == ["nicok-*.whl"]
 
@@ -151,7 +154,7 @@ def test_same_bytes_same_interpreter_checked_once(full: NoxRun) -> None:
     assert shared == {"nicok": "base", "nicver": "base", "nicpure": "base", "nicbroken": None}
     # Another interpreter is another check, whatever the bytes.
     assert all(
-        "shared_from" not in w.get("details", {}) for w in _variant(report, "py312")["wheels"]
+        "shared_from" not in w.get("details", {}) for w in _variant(report, "other")["wheels"]
     )
     assert report["summary"]["shared"] == 3
     assert "shared: checked for base" in full.output
@@ -166,9 +169,9 @@ def test_strict_mode_fails_on_the_stale_entry_alone(project: Path, tmp_path: Pat
 
 
 def test_variant_selection(project: Path, tmp_path: Path) -> None:
-    run = _run(project, tmp_path, "--", "--variant", "PY3*", "nicver")
+    run = _run(project, tmp_path, "--", "--variant", "OTH*", "nicver")
     assert run.report is not None, run.output
-    assert [v["variant"] for v in run.report["variants"]] == ["py312"]
+    assert [v["variant"] for v in run.report["variants"]] == ["other"]
     assert [w["project"] for w in run.report["variants"][0]["wheels"]] == ["nicver"]
     missing = _run(project, tmp_path / "none", "--", "--variant", "nosuch")
     assert missing.code == 2, missing.output
@@ -180,7 +183,7 @@ def test_junit_html_and_console_show_each_variant(full: NoxRun) -> None:
     assert report is not None, full.output
     report_dir = full.report_dir
     suites = ElementTree.parse(report_dir / "junit.xml").getroot().findall("testsuite")
-    assert [s.get("name") for s in suites] == ["base", "extra", "py312"]
+    assert [s.get("name") for s in suites] == ["base", "extra", "other"]
     extra = next(s for s in suites if s.get("name") == "extra")
     assert {c.get("classname") for c in extra.iter("testcase")} >= {
         w["wheel"] for w in _variant(report, "extra")["wheels"]
@@ -188,7 +191,7 @@ def test_junit_html_and_console_show_each_variant(full: NoxRun) -> None:
     page = (report_dir / "report.html").read_text(encoding="utf-8")
     assert "Wheels x variants" in page and page.count('id="v-') == 3
     assert "shared with base" in page
-    for name in ("base", "extra", "py312"):
+    for name in ("base", "extra", "other"):
         assert f"=== variant {name} ===" in full.output
     assert "3 variant(s)" in full.output and "shared with another variant" in full.output
 
@@ -198,7 +201,7 @@ def test_audit_covers_every_variant(project: Path, tmp_path: Path) -> None:
     run = nox_run(tmp_path, project / "unused", "-s", "audit", noxfile=noxfile)
     assert run.report is not None, run.output
     jsonschema.validate(run.report, SCHEMA)
-    assert [v["variant"] for v in run.report["variants"]] == ["base", "extra", "py312"]
+    assert [v["variant"] for v in run.report["variants"]] == ["base", "extra", "other"]
     assert all(
         v["interpreter"] == "static audit: nothing installed" for v in run.report["variants"]
     )

@@ -11,6 +11,7 @@ from tests.support.wheelbuild import (
     extension_wheel,
     make_wheel,
     module_source,
+    shared_command,
 )
 
 SEGV = "*(volatile int *)0 = 1;"
@@ -29,12 +30,13 @@ def import_body(module: str) -> str:
 
 def build_nicdep(workdir: Path) -> Path:
     """A tiny shared library that is never shipped in any wheel: libnicdep.so."""
+    shared = shared_command()
     workdir.mkdir(parents=True, exist_ok=True)
     src = workdir / "nicdep.c"
     src.write_text("int nicdep_value(void) { return 42; }\n", encoding="utf-8")
     lib = workdir / "libnicdep.so"
     subprocess.run(
-        ["gcc", "-shared", "-fPIC", "-o", str(lib), str(src)],
+        [*shared, "-o", str(lib), str(src)],
         check=True,
         capture_output=True,
         text=True,

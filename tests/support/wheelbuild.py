@@ -29,6 +29,35 @@ print(json.dumps({
 """
 
 
+def _no_c_build() -> str | None:
+    """Why the test wheels' C extensions cannot be built here, or None when they can."""
+    if sys.platform == "win32":
+        # A .pyd links against pythonXY.lib with MSVC; the runners' MinGW gcc is not set up.
+        return "building the test wheels' C extensions needs gcc for ELF or Mach-O (not Windows)"
+    if shutil.which("gcc") is None:
+        return "building the test wheels' C extensions needs gcc (not installed)"
+    return None
+
+
+def require_c_build() -> None:
+    """Skip the calling test (or fixture) with the reason when no C extension can be built."""
+    reason = _no_c_build()
+    if reason is not None:
+        pytest.skip(reason)
+
+
+def shared_command() -> list[str]:
+    """gcc's command to link a shared object on this OS (skips where there is none)."""
+    require_c_build()
+    command = ["gcc", "-shared", "-fPIC"]
+    if sys.platform == "darwin":  # Python's symbols are resolved when the module is loaded
+        command += ["-undefined", "dynamic_lookup"]
+    return command
+
+
+NEEDS_GCC = pytest.mark.skipif(_no_c_build() is not None, reason=str(_no_c_build()))
+"""For tests that build C extensions with gcc (Linux or macOS)."""
+
 NEEDS_GCC_ON_LINUX = pytest.mark.skipif(
     shutil.which("gcc") is None or not sys.platform.startswith("linux"),
     reason="needs gcc and Linux (ELF shared libraries, RUNPATH, the dynamic loader)",
@@ -87,10 +116,11 @@ def compile_shared(
     python_headers: bool = True,
 ) -> bytes:
     """Compile ``source`` into the shared object ``out`` with gcc; return its bytes."""
+    shared = shared_command()
     out.parent.mkdir(parents=True, exist_ok=True)
     src = out.with_name(out.name.split(".", 1)[0] + ".c")
     src.write_text(source, encoding="utf-8")
-    command = ["gcc", "-shared", "-fPIC", "-O0", "-o", str(out), str(src)]
+    command = [*shared, "-O0", "-o", str(out), str(src)]
     if python_headers:
         command[1:1] = [f"-I{build.include}"]
     subprocess.run([*command, *args], check=True, capture_output=True, text=True)

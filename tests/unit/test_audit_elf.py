@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 import sys
 import zipfile
 from collections.abc import Mapping
@@ -16,9 +15,15 @@ from checker.audit import AUDIT_KINDS, AuditResult, audit_wheel
 from checker.binary import SNIFF_SIZE, read_binary
 from checker.findings import Finding
 from checker.wheel.contents import open_wheel
-from tests.support.wheelbuild import PythonBuild, compile_shared, make_wheel, module_source
+from tests.support.wheelbuild import (
+    NEEDS_GCC_ON_LINUX,
+    PythonBuild,
+    compile_shared,
+    make_wheel,
+    module_source,
+)
 
-pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+pytestmark = NEEDS_GCC_ON_LINUX
 
 DEP_SOURCE = "int nicdep_value(void) { return 42; }\n"
 USES_DEP = module_source(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import platform
 import random
 import shutil
 import struct
@@ -26,6 +27,7 @@ from checker.binary import (
     read_binary,
     sniff,
 )
+from tests.support.wheelbuild import NEEDS_GCC_ON_LINUX
 
 # --------------------------------------------------------------------------- ELF via gcc
 
@@ -47,7 +49,7 @@ int PyInit_foo(char *dst, const char *src, unsigned long n, double x) {
 }
 """
 
-needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+needs_gcc = NEEDS_GCC_ON_LINUX  # gcc-linked ELF objects: -rpath, --enable-new-dtags, $ORIGIN
 
 
 def _gcc_shared(directory: Path, name: str, *extra: str) -> bytes:
@@ -62,15 +64,15 @@ def _gcc_shared(directory: Path, name: str, *extra: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def runpath_so(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc is not installed")
+    if shutil.which("gcc") is None or not sys.platform.startswith("linux"):
+        pytest.skip("needs gcc and Linux (gcc-linked ELF objects)")
     return _gcc_shared(tmp_path_factory.mktemp("elf"), "libfoo.so", "-Wl,--enable-new-dtags")
 
 
 @pytest.fixture(scope="module")
 def rpath_so(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc is not installed")
+    if shutil.which("gcc") is None or not sys.platform.startswith("linux"):
+        pytest.skip("needs gcc and Linux (gcc-linked ELF objects)")
     return _gcc_shared(tmp_path_factory.mktemp("elf"), "libfoo.so", "-Wl,--disable-new-dtags")
 
 
@@ -86,7 +88,7 @@ def test_gcc_elf_facts(runpath_so: bytes) -> None:
     assert info.name == "foo/_foo.cpython-312-x86_64-linux-gnu.so"
     s = _only_slice(info)
     assert info.architectures == (s.arch,)
-    if sys.platform == "linux" and os.uname().machine == "x86_64":
+    if sys.platform == "linux" and platform.machine() == "x86_64":
         assert s.arch == "x86_64"
     assert {"PyInit_foo", "foo_counter"} <= s.exports
     assert "hidden_helper" not in s.exports

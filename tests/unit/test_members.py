@@ -4,7 +4,6 @@ archive, or one streaming extraction; binaries parsed through mmap."""
 from __future__ import annotations
 
 import hashlib
-import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -14,9 +13,15 @@ import pytest
 from checker.binary import read_binary, read_binary_file
 from checker.wheel.contents import open_wheel
 from checker.wheel.members import MemberStore
-from tests.support.wheelbuild import compile_shared, make_wheel, module_source, python_build
+from tests.support.wheelbuild import (
+    NEEDS_GCC,
+    compile_shared,
+    make_wheel,
+    module_source,
+    python_build,
+)
 
-pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+pytestmark = NEEDS_GCC
 
 
 @pytest.fixture

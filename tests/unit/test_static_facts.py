@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from checker.probe.static_facts import StaticFacts, compute_static_facts, static_facts
 from checker.wheel.contents import open_wheel
 from tests.support.wheelbuild import (
+    NEEDS_GCC,
     PythonBuild,
     compile_shared,
     make_wheel,
@@ -20,7 +20,7 @@ from tests.support.wheelbuild import (
     python_build,
 )
 
-pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+pytestmark = NEEDS_GCC
 
 
 @pytest.fixture(scope="module")
