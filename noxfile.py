@@ -169,6 +169,14 @@ def emulated(session: nox.Session) -> None:
 
 
 @nox.session(python=None, venv_backend="none", default=False)
+def newer_pythons(session: nox.Session) -> None:
+    """Debian sid's CPython 3.14 and 3.15: a sid root (built once), the integration tests with
+    each as the target and real cp314/cp315 wheels checked, as an ordinary user inside it.
+    Optional, needs root privileges and network: see docs/development.md."""
+    session.run(sys.executable, "scripts/newer_pythons.py", *session.posargs, external=True)
+
+
+@nox.session(python=None, venv_backend="none", default=False)
 def clean(session: nox.Session) -> None:
     """Remove what runs leave behind: venvs, sandboxes, bytecode, fragments and reports."""
     noxglue.clean(session, PLAN)

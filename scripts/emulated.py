@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -30,7 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from rootfs import USER, USER_ID, RootError, RootSpec, build_root, run_in_root
+from rootfs import USER, RootError, RootSpec, build_root, copy_checkout, run_in_root
 
 PROJECT = Path(__file__).resolve().parents[1]
 WORK = PROJECT / "build" / "native-check-work"
@@ -50,27 +49,8 @@ ENV = {
 }
 
 
-def _checkout_files() -> list[str]:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=PROJECT, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    return sorted({name for name in listed.split("\0") if (PROJECT / name).is_file()})
-
-
-def _copy_project(dest: Path) -> None:
-    shutil.rmtree(dest, ignore_errors=True)
-    for name in _checkout_files():
-        target = dest / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PROJECT / name, target)
-    for folder, dirs, files in os.walk(dest):
-        for name in [*dirs, *files, "."]:
-            os.chown(Path(folder) / name, USER_ID, USER_ID)
-
-
 def setup() -> None:
-    _copy_project(ROOT_DIR / HOME.lstrip("/") / "project")
+    copy_checkout(PROJECT, ROOT_DIR / HOME.lstrip("/") / "project")
     if not (ROOT_DIR / HOME.lstrip("/") / "tools" / "bin" / "nox").exists():
         run_in_root(ROOT_DIR, ["python3", "-m", "venv", f"{HOME}/tools"], env=ENV)
         pip = [f"{HOME}/tools/bin/pip", "install", "--quiet", "uv", "nox"]

@@ -12,13 +12,15 @@ architecture needs qemu-user-static and binfmt_misc (``ls /proc/sys/fs/binfmt_mi
 private mount namespace (``unshare --mount``): /proc, /dev and /sys are mounted for the
 command only and vanish with it. Building and entering a root need root privileges.
 
-Used by ``nox -s emulated`` (scripts/emulated.py); stdlib only, no import of checker/.
+Used by ``nox -s emulated`` (scripts/emulated.py) and ``nox -s newer_pythons``
+(scripts/newer_pythons.py); stdlib only, no import of checker/.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -61,7 +63,8 @@ def _stamp(dest: Path) -> dict[str, object] | None:
 
 
 def _wanted(spec: RootSpec) -> dict[str, object]:
-    return json.loads(json.dumps(asdict(spec)))  # tuples as lists, as the stamp stores them
+    wanted: dict[str, object] = json.loads(json.dumps(asdict(spec)))  # tuples as lists
+    return wanted
 
 
 def is_built(dest: Path, spec: RootSpec) -> bool:
@@ -132,6 +135,27 @@ def build_root(dest: Path, spec: RootSpec, *, log: Path | None = None) -> bool:
     staging.rename(dest)
     (dest / STAMP).write_text(json.dumps(_wanted(spec), indent=1), encoding="utf-8")
     return True
+
+
+def _checkout_files(project: Path) -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=project, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return sorted({name for name in listed.split("\0") if (project / name).is_file()})
+
+
+def copy_checkout(project: Path, dest: Path) -> None:
+    """Copy ``project``'s tracked and untracked, not ignored files to ``dest`` (a folder in a
+    root), owned by the root's ordinary user."""
+    shutil.rmtree(dest, ignore_errors=True)
+    for name in _checkout_files(project):
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(project / name, target)
+    for folder, dirs, files in os.walk(dest):
+        for name in [*dirs, *files, "."]:
+            os.chown(Path(folder) / name, USER_ID, USER_ID)
 
 
 def run_in_root(
