@@ -9,9 +9,9 @@
    and reused. sid's Release file may be past its Valid-Until: the root accepts that.
 2. setup: this checkout copied to the root's ordinary user, and per Python a venv of that
    user's with pip (upgraded), uv and nox from PyPI.
-3. tests-3.X: ``nox -s tests -- tests/integration -m "not network"`` run by 3.X's nox, so
-   3.X is the tests' own (target) interpreter, with NATIVE_CHECK_TEST_PYTHONS naming the
-   other one as their second interpreter. JUnit XML: build/native-check-work/newer-pythons/.
+3. tests-3.X: ``nox -s tests --force-python /usr/bin/python3.X -- tests/integration -m
+   "not network"``: 3.X is the tests' own (target) interpreter, NATIVE_CHECK_TEST_PYTHONS
+   naming the other one as their second. JUnit XML: build/native-check-work/newer-pythons/.
 4. wheels-3.X: ``pip download --only-binary=:all: --python-version 3.X --platform
    manylinux_2_39_x86_64`` of real wheels (cryptography, numpy, orjson, ...), then
    ``nox -s check_native -P /usr/bin/python3.X`` on that folder; the step fails unless every
@@ -117,9 +117,11 @@ def tests(version: str) -> dict[str, Any]:
     """The integration tests with ``version`` as their own interpreter; JUnit counts."""
     other = next(v for v in PYTHONS if v != version)
     xml = f"{HOME}/junit-{version}.xml"
+    # --force-python: the tests session (python=None) makes its venv with this Python, not
+    # with whichever one uv finds first.
     command = [
-        "nox", "-s", "tests", "--", "tests/integration", "-m", "not network",
-        "-p", "no:cacheprovider", f"--junitxml={xml}",
+        "nox", "-s", "tests", "--force-python", f"/usr/bin/python{version}", "--",
+        "tests/integration", "-m", "not network", "-p", "no:cacheprovider", f"--junitxml={xml}",
     ]  # fmt: skip
     env = _env(
         version, NATIVE_CHECK_NETWORK_TESTS="0", NATIVE_CHECK_TEST_PYTHONS=f"/usr/bin/python{other}"
