@@ -161,6 +161,13 @@ def test_fast_fail_is_named_for_all_its_causes() -> None:
     assert signal_name(3221226505) == text  # as subprocess reports it on Windows
 
 
+def test_an_unknown_windows_exception_status_is_shown_in_hex() -> None:
+    # Wine's unimplemented-function stub (EXCEPTION_WINE_STUB), as subprocess reports it
+    assert signal_name(2147483904) == "exit status 0x80000100"
+    assert signal_name(0xC0000142) == "exit status 0xC0000142"  # DLL initialization failed
+    assert signal_name(3) == "exit status 3"  # an ordinary exit status stays decimal
+
+
 def test_a_windows_fatal_exception_line_is_kept() -> None:
     tail = (
         "Windows fatal exception: access violation\n\nCurrent thread 0x00001a2c (most recent "
