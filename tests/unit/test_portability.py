@@ -18,7 +18,8 @@ from checker import atomic
 from checker.atomic import remove_leftovers, remove_tree, replace_file
 from checker.config.interpreter import fatal_lines, find_windows_version
 from checker.config.platforms import macos_version
-from checker.probe import bytecode, runner
+from checker.errors import SetupError
+from checker.probe import bytecode, install, runner
 from checker.probe.classify import ImportContext, classify
 from checker.probe.runner import Sandbox, probe_path, signal_name
 from checker.textio import child_stderr_encoding, console_safe
@@ -118,6 +119,21 @@ def test_the_hash_memo_key_has_no_creation_time_on_windows(tmp_path: Path) -> No
     stat = wheel.stat()
     assert memo_key(stat, "win32") == [stat.st_size, stat.st_mtime_ns, stat.st_ino]
     assert memo_key(stat, "linux") == [*memo_key(stat, "win32"), stat.st_ctime_ns]
+
+
+def test_uv_that_windows_will_not_start_is_a_setup_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Seen under Wine: CreateProcess failed with WinError 1359 while uv.exe was started.
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(22, "Internal error")
+
+    monkeypatch.setattr("checker.probe.install.subprocess.run", refuse)
+    with pytest.raises(SetupError) as raised:
+        install.create_venv(r"C:\tools\uv.exe", tmp_path / "python.exe", tmp_path / "venv")
+    message = str(raised.value)
+    assert "cannot run uv 'C:\\\\tools\\\\uv.exe' (venv --quiet)" in message
+    assert "Internal error" in message
 
 
 # --- 3: text that crosses a process boundary -------------------------------------------------
