@@ -195,8 +195,14 @@ class Wine:
     def __init__(self, binary: str, prefix: Path) -> None:
         self.binary = binary
         self.prefix = prefix
+        # Nothing of the caller's checker settings or venv: the run sees the users' layout only.
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("NATIVE_CHECK_") and k not in ("VIRTUAL_ENV", "CI")
+        }
         self.env = {
-            **os.environ,
+            **inherited,
             "WINEPREFIX": str(prefix),
             "WINEDEBUG": "-all",
             # No Mono/Gecko install prompts; no winedbg for each crashing probe.
