@@ -202,7 +202,7 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check, mypy --strict and the import contracts (lint-imports)."""
     session.install("-e", ".[lint,test]")
-    targets = ["checker", "noxfile.py", "tests", "scripts/wine"]
+    targets = ["checker", "noxfile.py", "tests", "scripts"]
     session.run("ruff", "check", *targets)
     session.run("ruff", "format", "--check", *targets)
     session.run("mypy", "--strict", *targets)

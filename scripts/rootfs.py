@@ -61,7 +61,8 @@ def _stamp(dest: Path) -> dict[str, object] | None:
 
 
 def _wanted(spec: RootSpec) -> dict[str, object]:
-    return json.loads(json.dumps(asdict(spec)))  # tuples as lists, as the stamp stores them
+    wanted: dict[str, object] = json.loads(json.dumps(asdict(spec)))  # tuples as lists
+    return wanted
 
 
 def is_built(dest: Path, spec: RootSpec) -> bool:
