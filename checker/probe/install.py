@@ -81,15 +81,18 @@ def uv_reason(output: str) -> str:
 
 def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
     log.debug("running %s", " ".join(command))
-    return subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        env=uv_environment(),
-        check=False,
-    )
+    try:
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            env=uv_environment(),
+            check=False,
+        )
+    except OSError as exc:  # CreateProcess refused (Windows: WinError 5, 193, 1359, ...)
+        raise SetupError(f"cannot run uv {command[0]!r} ({' '.join(command[1:3])}): {exc}") from exc
 
 
 def create_venv(uv: str, interpreter: Path, venv: Path) -> None:

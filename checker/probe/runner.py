@@ -134,6 +134,8 @@ def signal_name(returncode: int) -> str:
     code = returncode & 0xFFFFFFFF
     if code in _NTSTATUS:
         return f"{_NTSTATUS[code]} (0x{code:08X})"
+    if code >= 0x80000000:  # an NTSTATUS (warning or error severity): known by its hex form
+        return f"exit status 0x{code:08X}"
     return f"exit status {returncode}"
 
 

@@ -124,7 +124,20 @@ def wheel_glob(wheel_filename: str) -> str:
     return f"{wheel_filename.split('-', 1)[0].lower()}-*.whl"
 
 
-_UNSTABLE = re.compile(r"[\\/]|0x[0-9a-fA-F]{4,}")
+_PATH = re.compile(r"[\\/]")
+_HEX = re.compile(r"0x[0-9a-fA-F]{4,}")
+# A Windows exception status (NTSTATUS: eight digits, warning or error severity) is the same
+# on every machine, an address is not: "exit status 0x80000100", "access violation (0xC0000005)".
+_NTSTATUS = re.compile(r"0x[48cC][0-9a-fA-F]{7}")
+
+
+def _unstable(segment: str) -> bool:
+    """A path, or a hex number that is not a Windows exception status (an address)."""
+    if _PATH.search(segment):
+        return True
+    return any(not _NTSTATUS.fullmatch(found.group()) for found in _HEX.finditer(segment))
+
+
 _AT_FRAME = re.compile(r" \(at [^)]*\)$")
 
 
@@ -132,8 +145,9 @@ def stable_substring(error: str, limit: int = 120) -> str:
     """A contiguous part of the error that stays the same across machines and runs.
 
     The first non-blank line is cut at ": " into segments; the longest run of segments without
-    paths (a slash or backslash) or hex addresses wins; library names such as libfoo.so.1 are
-    kept, they are the point of the message. It is always a substring of ``error``.
+    paths (a slash or backslash) or hex addresses wins (a Windows exception status such as
+    0xC0000005 is no address); library names such as libfoo.so.1 are kept, they are the point
+    of the message. It is always a substring of ``error``.
     """
     first = next((text for text in error.splitlines() if text.strip()), "")
     line = _AT_FRAME.sub("", first).strip()
@@ -141,14 +155,14 @@ def stable_substring(error: str, limit: int = 120) -> str:
     best: list[str] = []
     run: list[str] = []
     for segment in segments:
-        if _UNSTABLE.search(segment):
+        if _unstable(segment):
             run = []
             continue
         run.append(segment)
         if len(": ".join(run)) > len(": ".join(best)):
             best = list(run)
     if not best:  # every segment has a path: keep what comes before the first one
-        unstable = _UNSTABLE.search(line)
+        unstable = _PATH.search(line) or _HEX.search(line)
         best = [line[: unstable.start()] if unstable else line]
     text = ": ".join(best).strip() or line
     return text[:limit].strip()

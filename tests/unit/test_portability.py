@@ -18,7 +18,8 @@ from checker import atomic
 from checker.atomic import remove_leftovers, remove_tree, replace_file
 from checker.config.interpreter import fatal_lines, find_windows_version
 from checker.config.platforms import macos_version
-from checker.probe import bytecode, runner
+from checker.errors import SetupError
+from checker.probe import bytecode, install, runner
 from checker.probe.classify import ImportContext, classify
 from checker.probe.runner import Sandbox, probe_path, signal_name
 from checker.textio import child_stderr_encoding, console_safe
@@ -120,6 +121,21 @@ def test_the_hash_memo_key_has_no_creation_time_on_windows(tmp_path: Path) -> No
     assert memo_key(stat, "linux") == [*memo_key(stat, "win32"), stat.st_ctime_ns]
 
 
+def test_uv_that_windows_will_not_start_is_a_setup_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Seen under Wine: CreateProcess failed with WinError 1359 while uv.exe was started.
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(22, "Internal error")
+
+    monkeypatch.setattr("checker.probe.install.subprocess.run", refuse)
+    with pytest.raises(SetupError) as raised:
+        install.create_venv(r"C:\tools\uv.exe", tmp_path / "python.exe", tmp_path / "venv")
+    message = str(raised.value)
+    assert "cannot run uv 'C:\\\\tools\\\\uv.exe' (venv --quiet)" in message
+    assert "Internal error" in message
+
+
 # --- 3: text that crosses a process boundary -------------------------------------------------
 
 
@@ -159,6 +175,13 @@ def test_fast_fail_is_named_for_all_its_causes() -> None:
     text = signal_name(0xC0000409)
     assert "fast-fail" in text and "abort()" in text and "0xC0000409" in text
     assert signal_name(3221226505) == text  # as subprocess reports it on Windows
+
+
+def test_an_unknown_windows_exception_status_is_shown_in_hex() -> None:
+    # Wine's unimplemented-function stub (EXCEPTION_WINE_STUB), as subprocess reports it
+    assert signal_name(2147483904) == "exit status 0x80000100"
+    assert signal_name(0xC0000142) == "exit status 0xC0000142"  # DLL initialization failed
+    assert signal_name(3) == "exit status 3"  # an ordinary exit status stays decimal
 
 
 def test_a_windows_fatal_exception_line_is_kept() -> None:

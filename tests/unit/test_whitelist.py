@@ -248,6 +248,22 @@ def test_stable_substring_keeps_the_informative_part() -> None:
     assert "0x" not in stable_substring("crash at 0x7ffdeadbeef: Segmentation fault")
 
 
+def test_a_windows_exception_status_is_kept_an_address_is_not() -> None:
+    # numpy under Wine 8.0 (ucrtbase.crealf unimplemented), as the probe reports it
+    error = (
+        "the interpreter died (exit status 0x80000100) while importing numpy._core._simd: "
+        'Windows fatal exception: code 0x80000100; File "numpy\\_core\\multiarray.py", line 11'
+    )
+    assert stable_substring(error) == (
+        "the interpreter died (exit status 0x80000100) while importing numpy._core._simd: "
+        "Windows fatal exception"
+    )
+    crash = "the interpreter died (access violation (0xC0000005)) while importing pkg._x"
+    assert stable_substring(crash) == crash
+    assert "0x" not in stable_substring("crash at 0xC0001234dead: Segmentation fault")
+    assert "0x" not in stable_substring("Current thread 0x00000024: boom")
+
+
 def test_stable_substring_is_stable_across_machines() -> None:
     one = "/home/a/venv/lib/site-packages/pkg/_x.so: undefined symbol: foo_bar"
     two = "C:\\Users\\b\\venv\\Lib\\site-packages\\pkg\\_x.pyd: undefined symbol: foo_bar"
