@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             load = load_average()
             result = bench.run_nox(label, jobs=args.jobs)
             row = {"run": label, "wall": round(result.seconds, 2), "load": load,
+                   "cpu": result.extra.get("cpu"),
                    "exit": result.returncode, **stages(bench.report_dir / "fragments")}  # fmt: skip
             print(row, flush=True)
             rows.append(row)
@@ -86,13 +87,14 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Folder: `{args.folder}`, {len(wheels)} wheels; target {args.python}.",
         "",
-        "| run | wall s | set check s | set stages s | static facts | probes' stages s "
+        "| run | wall s | CPU s | set check s | set stages s | static facts | probes' stages s "
         "| last probe ends s | load before |",
-        "| --- | ---: | ---: | --- | --- | --- | ---: | --- |",
+        "| --- | ---: | ---: | ---: | --- | --- | --- | ---: | --- |",
     ]
     for r in rows:
         lines.append(
-            f"| {r['run']} | {r['wall']} | {r['set']} | {r['set_stages']} | {r['static_facts']} "
+            f"| {r['run']} | {r['wall']} | {r['cpu']} | {r['set']} | {r['set_stages']} "
+            f"| {r['static_facts']} "
             f"| {r['probes']} | {r['last_probe_end']} | {r['load']} |"
         )
     text = "\n".join(lines) + "\n"
