@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-from packaging.version import InvalidVersion
 
 from checker.atomic import remove_tree
 from checker.config.layouts import write_venv_pth
@@ -149,7 +144,9 @@ def install_wheel(
     started = time.perf_counter()
     create_venv(uv, interpreter, venv)
     python = venv_python(venv)
-    target = requirement_for(wheel, packages, extras if project else ())
+    target = str(wheel)
+    if extras and project:
+        target = f"{project}[{','.join(extras)}] @ {wheel.absolute().as_uri()}"
     command = [uv, "pip", "install", "--no-config", "--offline", "--no-index", "--no-build",
                "--find-links", str(packages)]  # fmt: skip
     proc = _run([*command, "--python", str(interpreter), "--prefix", str(venv), target])
@@ -166,41 +163,6 @@ def install_wheel(
     return InstallResult(None, finding, duration, output)
 
 
-def requirement_for(wheel: Path, packages: Path, extras: Sequence[str] = ()) -> str:
-    """What uv is asked to install for ``wheel``: ``name[extras]==version`` when it is the
-    only file of that name and version in ``packages``, else the file itself.
-
-    uv keeps a wheel it takes from ``--find-links`` (a dependency) and one given as a file in
-    two different places of its cache: the set venv's wheels, each probe's own wheel and the
-    same wheels as dependencies of other probes would be unpacked up to three times (3 GB
-    each time for torch with its CUDA wheels). By name, every install finds the one it needs
-    in one place, unpacked once. Where the folder holds more than one file of that version
-    (builds for several tags), uv could choose another one: the file is given."""
-    name, version, _build, _tags = parse_wheel_filename(wheel.name)
-    folder = packages.resolve()
-    listing = _versions_in(str(folder), folder.stat().st_mtime_ns)
-    if wheel.parent.resolve() == folder and listing[(name, str(version))] == 1:
-        chosen = f"[{','.join(extras)}]" if extras else ""
-        return f"{name}{chosen}=={version}"
-    if extras:
-        return f"{name}[{','.join(extras)}] @ {wheel.absolute().as_uri()}"
-    return str(wheel)
-
-
-@functools.lru_cache(maxsize=8)
-def _versions_in(folder: str, _mtime_ns: int) -> Counter[tuple[str, str]]:
-    """How many wheels of each (name, version) ``folder`` holds, while its listing is the
-    same (a file added or removed changes the folder's mtime)."""
-    found: Counter[tuple[str, str]] = Counter()
-    for path in Path(folder).glob("*.whl"):
-        try:
-            name, version, _build, _tags = parse_wheel_filename(path.name)
-        except (InvalidWheelFilename, InvalidVersion):
-            continue
-        found[(name, str(version))] += 1
-    return found
-
-
 def install_together(
     uv: str, interpreter: Path, venv: Path, wheels: Sequence[Path], packages: Path
 ) -> tuple[Path | None, str]:
@@ -209,7 +171,7 @@ def install_together(
     create_venv(uv, interpreter, venv)
     command = [uv, "pip", "install", "--no-config", "--offline", "--no-index", "--no-build",
                "--find-links", str(packages), "--python", str(interpreter), "--prefix",
-               str(venv), *(requirement_for(w, packages) for w in wheels)]  # fmt: skip
+               str(venv), *map(str, wheels)]  # fmt: skip
     proc = _run(command)
     if proc.returncode != 0:
         return None, uv_reason(proc.stderr + proc.stdout)
