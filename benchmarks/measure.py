@@ -95,6 +95,9 @@ def measure(name: str, command: list[str], env: dict[str, str], logs: Path) -> M
     # ru_maxrss is in KiB on Linux, in bytes on macOS.
     largest = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
     result = Measurement(name, seconds, proc.returncode, largest, peak[0], log)
+    # CPU seconds of the tree (user + system, the waited-for descendants included): on a
+    # machine shared with other work, less skewed by it than the wall time.
+    result.extra["cpu"] = round(usage.ru_utime + usage.ru_stime, 2)
     print(
         f"  {name}: {seconds:.2f} s (exit {proc.returncode}; largest process "
         f"{largest / 1024:.0f} MiB, tree {peak[0] / 1024:.0f} MiB)",

@@ -214,6 +214,7 @@ def _check_contents(
     audit = resolve_across(facts.audit, _surroundings(ctx, refs, contents, installed))
     static = list(audit.findings)
     details: dict[str, Any] = {"audit": audit.to_json(), "seconds": seconds}
+    details["static_cached"] = facts.cached  # computed by the set check or an earlier run
     if pure and not findings and trusted:
         discard_venvs(ctx, venv_folder)  # of earlier runs
         return _check_pure(ctx, refs, contents, static, details, resolve_with_uv=resolve_with_uv)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from checker.audit.surroundings import surroundings
 from checker.config.context import RunContext
 from checker.config.platforms import markers_for
 from checker.config.settings import Settings
+from checker.findings import Finding
 from checker.folder.deps import index_folder, installable_extras
 from checker.reports.outputs import write_report_files
 from checker.setcheck.requirements import declared_requirements, unsatisfiable_requirements
@@ -76,27 +78,36 @@ def _python_of(tags: Iterable[str]) -> str | None:
     return versions.pop() if len(versions) == 1 else None
 
 
+def _audit_findings(
+    contents: WheelContents, settings: Settings, folder: Folder | None, details: dict[str, Any]
+) -> list[Finding]:
+    audit = audit_wheel(contents, min_glibc=settings.min_glibc, x86_64_level=settings.x86_64_level)
+    if folder is not None:
+        audit = resolve_across(audit, folder.around(contents))
+    details["audit"] = audit.to_json()
+    return list(audit.findings)
+
+
 def audit_fragment(
     ref: WheelRef, settings: Settings, locked: LockedSet | None, folder: Folder | None = None
 ) -> Fragment:
     """Integrity, lock and static audit of one wheel: a fragment with no import results."""
     started = time.perf_counter()
-    sha256, size = sha256_file(ref.path)
-    contents, findings = open_wheel(ref.path)
+    # The whole file's sha256 on a thread of its own (hashlib releases the GIL) while the
+    # members are inflated and hashed: on a big wheel one member's stream is the long pole.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(sha256_file, ref.path)
+        contents, findings = open_wheel(ref.path)
+        opened = len(findings)  # the lock's finding comes after these, as it always did
+        details: dict[str, Any] = {}
+        if contents is not None:
+            with contents:
+                findings += integrity_findings(contents)
+                findings += _audit_findings(contents, settings, folder, details)
+        sha256, size = digest.result()
     if locked is not None:
         problem = check_against_lock(locked, ref.path, sha256, size)
-        findings += [problem] if problem else []
-    details: dict[str, Any] = {}
-    if contents is not None:
-        with contents:
-            findings += integrity_findings(contents)
-            audit = audit_wheel(
-                contents, min_glibc=settings.min_glibc, x86_64_level=settings.x86_64_level
-            )
-            if folder is not None:
-                audit = resolve_across(audit, folder.around(contents))
-            findings += audit.findings
-            details["audit"] = audit.to_json()
+        findings[opened:opened] = [problem] if problem else []
     return Fragment(
         wheel=ref.filename, project=ref.project, version=ref.version, sha256=sha256,
         size=size, run_id="", fingerprint="", python="", interpreter="", platform="",

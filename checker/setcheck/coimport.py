@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,10 +105,8 @@ def co_import(
     processes = 0
     alone: dict[str, bool] = {}  # module -> fails alone too
     seconds = {"forward": 0.0, "reverse": 0.0, "alone": 0.0}
-    for label, order in (("forward", names), ("reverse", names[::-1])):
-        started = time.perf_counter()
-        results = run_probe(python, order, sandbox, options)
-        seconds[label] = time.perf_counter() - started
+    passes = _both_passes(python, names, sandbox, options, seconds)
+    for order, results in passes:
         if results and "startup" in results[0]:  # the one venv's interpreter cannot start
             error = f"the set's venv interpreter {str(python)!r} cannot start: "
             error += str(results[0]["startup"])
@@ -136,6 +135,33 @@ def co_import(
             findings[module] = _finding(module, result, trigger, wheel_of)
         seconds["alone"] += time.perf_counter() - started
     return CoImport(tuple(findings.values()), len(names), processes, seconds)
+
+
+def _both_passes(
+    python: Path,
+    names: Sequence[str],
+    sandbox: Sandbox,
+    options: ProbeOptions,
+    seconds: dict[str, float],
+) -> list[tuple[list[str], list[dict[str, Any]]]]:
+    """The forward and the reverse pass, each in its own process and sandbox, run at once
+    (neither depends on the other); their results are then read in that order, as if run
+    one after the other, so the findings do not depend on which finished first."""
+    orders = {"forward": list(names), "reverse": list(names)[::-1]}
+    reverse_box = Sandbox(sandbox.root.with_name(sandbox.root.name + "-reverse"))
+    boxes = {"forward": sandbox, "reverse": reverse_box}
+    started = time.perf_counter()
+
+    def one(label: str) -> list[dict[str, Any]]:
+        results = run_probe(python, orders[label], boxes[label], options)
+        seconds[label] = time.perf_counter() - started
+        return results
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="co-import") as pool:
+        futures = {label: pool.submit(one, label) for label in orders}
+        done = [(orders[label], futures[label].result()) for label in orders]
+    seconds["passes"] = time.perf_counter() - started
+    return done
 
 
 def _finding(

@@ -17,6 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ from packaging.utils import canonicalize_name
 from checker.atomic import read_text_if_exists, write_json_atomic
 from checker.config.context import RunContext
 from checker.config.platforms import supported_tags
+from checker.cpus import usable_cpus
 from checker.errors import InputFileError
 from checker.findings import SetFinding
 from checker.probe.bytecode import shared_bytecode
@@ -87,8 +89,15 @@ def set_fingerprint(ctx: RunContext, refs: Sequence[WheelRef]) -> str:
     """What the set check's result depends on: every wheel's bytes, the interpreter, the
     settings and the checker's code."""
     settings = ctx.settings
+    # Hashed on a thread per CPU, the largest first (hashlib releases the GIL); the probes
+    # beside the set check wait for a wheel being hashed instead of hashing it again.
+    largest = sorted(refs, key=lambda ref: -ref.path.stat().st_size)
+    with ThreadPoolExecutor(max_workers=usable_cpus()) as pool:
+        digests = dict(
+            zip(largest, pool.map(lambda r: sha256_file(r.path, ctx.hash_memo)[0], largest))
+        )
     key = [
-        sorted((ref.filename, sha256_file(ref.path, ctx.hash_memo)[0]) for ref in refs),
+        sorted((ref.filename, digests[ref]) for ref in refs),
         str(ctx.interpreter), ctx.info.version, ctx.platform, ctx.variant, code_digest(),
         settings.import_timeout, settings.skip_modules, settings.keep_env,
         settings.env, declared_requirements(ctx).requirements,
@@ -222,6 +231,31 @@ def _not_co_installable(found: Sequence[SetFinding], part: Part) -> list[SetFind
     ]
 
 
+def _install_set(
+    ctx: RunContext, venv: Path, fitting: list[WheelContents], details: dict[str, Any]
+) -> tuple[Path | None, str, list[WheelContents], list[tuple[WheelContents, StaticFacts]]]:
+    """The set venv installed and its files checked against RECORD (``_trusted``)."""
+    seconds = details["seconds"]
+    mark = time.perf_counter()
+    python, reason = install_together(
+        find_uv(), ctx.interpreter, venv, [c.path for c in fitting], ctx.packages
+    )
+    seconds["install"] = round(time.perf_counter() - mark, 3)
+    mark = time.perf_counter()
+    trusted: list[tuple[WheelContents, StaticFacts]] = []
+    if python is not None:
+        python, reason, fitting, trusted = _trusted(ctx, venv, python, fitting)
+    seconds["static"] = round(time.perf_counter() - mark, 3)
+    return python, reason, fitting, trusted
+
+
+def _shared(trusted: Sequence[tuple[WheelContents, StaticFacts]]) -> dict[str, int]:
+    """How many of the set venv's static facts were read (kept by a probe of this run or by
+    an earlier run: checker.probe.static_facts), how many computed."""
+    cached = sum(1 for _contents, facts in trusted if facts.cached)
+    return {"cached": cached, "computed": len(trusted) - cached}
+
+
 def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
     """Check the folder ``refs`` as one environment (findings are data, never exceptions)."""
     started = time.perf_counter()
@@ -240,16 +274,7 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
         venv = venv_folder / fingerprint[:12]
         discard_venvs(ctx, venv_folder, keep_bytecode_of=venv.name)
         seconds = details["seconds"] = {"prepare": round(time.perf_counter() - started, 3)}
-        mark = time.perf_counter()
-        python, reason = install_together(
-            find_uv(), ctx.interpreter, venv, [c.path for c in fitting], ctx.packages
-        )
-        seconds["install"] = round(time.perf_counter() - mark, 3)
-        mark = time.perf_counter()
-        trusted: list[tuple[WheelContents, StaticFacts]] = []
-        if python is not None:
-            python, reason, fitting, trusted = _trusted(ctx, venv, python, fitting)
-        seconds["static"] = round(time.perf_counter() - mark, 3)
+        python, reason, fitting, trusted = _install_set(ctx, venv, fitting, details)
         details["wheels"] = len(fitting)
         details["left_out"] = sorted({c.path.name for c in wheels} - {c.path.name for c in fitting})
         details["co_installed"] = python is not None
@@ -271,6 +296,7 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
             python = part.python
             seconds["part"] = round(time.perf_counter() - mark, 3)
         findings[:0] = [*statics, *declared]
+        details["static_facts"] = _shared(trusted)
         if python is not None:
             modules = _modules(ctx, trusted)
             options = ProbeOptions(

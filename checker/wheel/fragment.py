@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,7 +138,7 @@ def sha256_file(path: Path, memo: Path | None = None) -> tuple[str, int]:
                 return str(known["sha256"]), stat.st_size
         except (OSError, ValueError, KeyError, TypeError):
             pass
-    digest = _sha256(str(path.absolute()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    digest = _hashed_once(str(path.absolute()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
     if record is not None:
         write_json_atomic(record, {"key": key, "sha256": digest[0]})
     return digest
@@ -150,6 +151,19 @@ def memo_key(stat: os.stat_result, platform: str = sys.platform) -> list[int]:
     which also sets its mtime)."""
     key = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
     return key if platform == "win32" else [*key, stat.st_ctime_ns]
+
+
+_HASHING: dict[str, threading.Lock] = {}
+_HASHING_GUARD = threading.Lock()
+
+
+def _hashed_once(path_text: str, size: int, mtime_ns: int, inode: int) -> tuple[str, int]:
+    """``_sha256``, one thread at a time per file: the set check and the probes beside it
+    ask for the same wheels at once, and a 1 GB wheel is hashed once, not once each."""
+    with _HASHING_GUARD:
+        lock = _HASHING.setdefault(path_text, threading.Lock())
+    with lock:
+        return _sha256(path_text, size, mtime_ns, inode)
 
 
 @functools.lru_cache(maxsize=4096)

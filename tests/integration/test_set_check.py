@@ -18,7 +18,7 @@ from checker.setcheck.job import check_set, run_set_session
 from checker.verdict.whitelist import stable_substring
 from checker.wheel.discover import discover
 from tests.integration.conftest import build_context, check_in_folder
-from tests.support.noxrun import ROOT, run_nox
+from tests.support.noxrun import ROOT, nox_run, run_nox
 from tests.support.wheelbuild import (
     NEEDS_GCC_ON_LINUX,
     PythonBuild,
@@ -277,3 +277,28 @@ def test_a_conflict_does_not_hide_the_other_set_defects(tmp_path: Path, build: P
     assert stable_substring(conflict.error).startswith(
         "uv cannot install the folder as one environment: error:"
     )
+
+
+def test_set_check_and_probes_compute_each_wheels_static_facts_once(
+    tmp_path: Path, build: PythonBuild
+) -> None:
+    """With --jobs 2 the set check runs beside the probes: each wheel's RECORD hashes, audit
+    and exports are computed once in the run (by the set check or by its probe) and read by
+    the other; both import passes ran, and found what one after the other finds."""
+    folder = _globals_folder(build, tmp_path / "w", symbol="nic_value", on_wrong=WRONG_RAISES)
+    make_wheel(folder, "nicplain", "1.0", {"nicplain/__init__.py": "X = 1\n"})
+    env = {"NATIVE_CHECK_JOBS": "2", "NATIVE_CHECK_FRESH": "1"}
+    run = nox_run(tmp_path / "run", folder, "-s", "check_native", env=env)
+    assert run.report is not None, run.output
+    assert {f["kind"] for f in run.report["set"]} == {"co-import"}
+    fragments = run.report_dir / "fragments"
+    details = json.loads((fragments / "_set.json").read_text(encoding="utf-8"))["details"]
+    assert {"forward", "reverse", "passes", "alone"} <= set(details["seconds"])
+    wheels = sorted(folder.glob("*.whl"))
+    assert sum(details["static_facts"].values()) == len(wheels) == details["wheels"]
+    probes = [
+        json.loads((fragments / f"{wheel.name}.json").read_text(encoding="utf-8"))
+        for wheel in wheels
+    ]
+    by_probes = sum(1 for p in probes if not p["extra"]["static_cached"])
+    assert details["static_facts"]["computed"] + by_probes == len(wheels)
