@@ -16,6 +16,7 @@ from checker.atomic import remove_tree
 from checker.config.layouts import write_venv_pth
 from checker.errors import SetupError
 from checker.findings import Finding
+from checker.textio import UV_ENCODING
 from checker.wheel.contents import WheelContents
 
 log = logging.getLogger(__name__)
@@ -79,20 +80,26 @@ def uv_reason(output: str) -> str:
     return "\n".join(lines[-_TAIL_LINES:])
 
 
-def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+def run_uv(
+    command: list[str], stdin: str | None = None, *, tool: str = "uv"
+) -> subprocess.CompletedProcess[str]:
+    """Run uv (or ``tool`` beside it: its UTF-8 output decoded as such, uv's environment); a
+    program that the system will not start is a SetupError naming it, never a traceback."""
     log.debug("running %s", " ".join(command))
     try:
         return subprocess.run(
             command,
+            input=stdin,
             capture_output=True,
             text=True,
-            encoding="utf-8",
+            encoding=UV_ENCODING,
             errors="replace",
             env=uv_environment(),
             check=False,
         )
     except OSError as exc:  # CreateProcess refused (Windows: WinError 5, 193, 1359, ...)
-        raise SetupError(f"cannot run uv {command[0]!r} ({' '.join(command[1:3])}): {exc}") from exc
+        what = " ".join(command[1:3])
+        raise SetupError(f"cannot run {tool} {command[0]!r} ({what}): {exc}") from exc
 
 
 def create_venv(uv: str, interpreter: Path, venv: Path) -> None:
@@ -102,7 +109,7 @@ def create_venv(uv: str, interpreter: Path, venv: Path) -> None:
             f"cannot remove the earlier venv {str(venv)!r} (a file of it is in use?); "
             "remove it or run nox -s clean"
         )
-    proc = _run(
+    proc = run_uv(
         [uv, "venv", "--quiet", "--no-config", "--no-project", "--no-python-downloads",
          "--python", str(interpreter), str(venv)]
     )  # fmt: skip
@@ -152,12 +159,12 @@ def install_wheel(
         target = f"{project}[{','.join(extras)}] @ {wheel.absolute().as_uri()}"
     command = [uv, "pip", "install", "--no-config", "--offline", "--no-index", "--no-build",
                "--find-links", str(packages)]  # fmt: skip
-    proc = _run([*command, "--python", str(interpreter), "--prefix", str(venv), target])
+    proc = run_uv([*command, "--python", str(interpreter), "--prefix", str(venv), target])
     landed = dist_info is None or any((site / dist_info).is_dir() for site in site_packages(venv))
     if proc.returncode != 0 or not landed:
         log.debug("%s: installing with --prefix failed or missed; the ordinary way", wheel.name)
         create_venv(uv, interpreter, venv)
-        proc = _run([*command, "--python", str(python), target])
+        proc = run_uv([*command, "--python", str(python), target])
     duration = time.perf_counter() - started
     output = uv_reason(proc.stderr + proc.stdout)
     if proc.returncode == 0:
@@ -175,7 +182,7 @@ def install_together(
     command = [uv, "pip", "install", "--no-config", "--offline", "--no-index", "--no-build",
                "--find-links", str(packages), "--python", str(interpreter), "--prefix",
                str(venv), *map(str, wheels)]  # fmt: skip
-    proc = _run(command)
+    proc = run_uv(command)
     if proc.returncode != 0:
         return None, uv_reason(proc.stderr + proc.stdout)
     return venv_python(venv), ""

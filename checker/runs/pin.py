@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,8 +17,7 @@ from packaging.tags import mac_platforms
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from checker.errors import SetupError
-from checker.probe.install import find_uv, uv_environment
-from checker.textio import UV_ENCODING
+from checker.probe.install import find_uv, run_uv
 from checker.wheel.fragment import sha256_file
 from checker.wheel.lock import LockedSet, LockedWheel, locked_wheel
 
@@ -70,16 +68,7 @@ LOCK_PLATFORMS: dict[str, LockPlatform] = {
 
 
 def _run(command: list[str], what: str) -> str:
-    log.debug("running %s", " ".join(command))
-    proc = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        encoding=UV_ENCODING,
-        errors="replace",
-        env=uv_environment(),
-        check=False,
-    )
+    proc = run_uv(command, tool="pip")
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
         raise SetupError(f"{what} failed:\n{tail}")
@@ -93,16 +82,7 @@ def resolve(requirements: Sequence[str], python: str, platform: LockPlatform) ->
         "--no-header", "--no-annotate", "--only-binary", ":all:", "--python-version", python,
         "--python-platform", platform.uv_platform, "-",
     ]  # fmt: skip
-    proc = subprocess.run(
-        command,
-        input="\n".join(requirements) + "\n",
-        capture_output=True,
-        text=True,
-        encoding=UV_ENCODING,
-        errors="replace",
-        env=uv_environment(),
-        check=False,
-    )
+    proc = run_uv(command, stdin="\n".join(requirements) + "\n")
     if proc.returncode != 0:
         # uv's own hints guess at other tags (e.g. "cp35m" wheels) and mislead here: dropped.
         lines = [ln for ln in proc.stderr.strip().splitlines() if "hint:" not in ln]

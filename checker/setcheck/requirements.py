@@ -18,7 +18,6 @@ a folder given with ``NATIVE_CHECK_PACKAGES`` is never judged against it).
 from __future__ import annotations
 
 import logging
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ from checker.config.context import RunContext
 from checker.config.platforms import UV_PLATFORMS, platform_key
 from checker.config.requirements import parse_requirements, read_requirements_file
 from checker.findings import SetFinding
-from checker.probe.install import find_uv, uv_environment
+from checker.probe.install import find_uv, run_uv
 
 log = logging.getLogger(__name__)
 
@@ -85,17 +84,7 @@ def _resolve(ctx: RunContext, requirements: Sequence[str]) -> str | None:
         "--no-index", "--find-links", str(ctx.packages), "--only-binary", ":all:", "--quiet",
         "--no-header", "--no-annotate", *_target(ctx), "-",
     ]  # fmt: skip
-    log.debug("running %s", " ".join(command))
-    proc = subprocess.run(
-        command,
-        input="\n".join(requirements) + "\n",
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        env=uv_environment(),
-        check=False,
-    )
+    proc = run_uv(command, stdin="\n".join(requirements) + "\n")
     if proc.returncode == 0:
         return None
     return uv_reason(proc.stderr + proc.stdout) or f"uv exit status {proc.returncode}"
