@@ -15,7 +15,7 @@ from typing import Any
 
 from packaging.utils import InvalidName, canonicalize_name
 
-from checker.config.platforms import PLATFORM_KEYS
+from checker.config.platforms import check_platform_keys
 from checker.config.settings import read_pyproject_table
 from checker.config.variants import variant_tables
 from checker.errors import InputFileError
@@ -42,12 +42,7 @@ def parse_platform_specific(value: Any, where: str) -> PlatformSpecific:
             raise InputFileError(
                 f"{where}: {KEY}: {name} = {keys!r} must be a non-empty list of platform keys"
             )
-        unknown = [key for key in keys if key not in PLATFORM_KEYS]
-        if unknown:
-            raise InputFileError(
-                f"{where}: {KEY}: {name}: {', '.join(map(repr, unknown))} is not a platform "
-                f"key (known: {', '.join(PLATFORM_KEYS)})"
-            )
+        check_platform_keys(keys, f"{where}: {KEY}: {name}")
         result[project] = tuple(dict.fromkeys(keys))
     return result
 

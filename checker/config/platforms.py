@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from packaging import tags
 
 from checker.config.interpreter import InterpreterInfo
+from checker.errors import InputFileError
 
 log = logging.getLogger(__name__)
 
@@ -130,3 +131,13 @@ def describe_tags(items: Iterable[tags.Tag], limit: int = 3) -> str:
     names = sorted({str(t) for t in items})
     shown = ", ".join(names[:limit])
     return shown + (f" (+{len(names) - limit} more)" if len(names) > limit else "")
+
+
+def check_platform_keys(keys: Iterable[str], where: str) -> None:
+    """An InputFileError naming ``where`` (file, table, key) for keys that are no platform key."""
+    unknown = [key for key in keys if key not in PLATFORM_KEYS]
+    if unknown:
+        raise InputFileError(
+            f"{where}: {', '.join(map(repr, unknown))} is not a platform key "
+            f"(known: {', '.join(PLATFORM_KEYS)})"
+        )

@@ -38,7 +38,7 @@ from typing import Any
 
 from checker.config.environment import Env, expand_env
 from checker.config.layouts import detect_layout
-from checker.config.platforms import PLATFORM_KEYS, platform_key
+from checker.config.platforms import PLATFORM_KEYS, check_platform_keys, platform_key
 from checker.config.requirements import parse_requirements
 from checker.config.settings import as_glibc
 from checker.errors import InputFileError, SetupError, UsageError
@@ -142,12 +142,7 @@ def _platforms(table: dict[str, Any], where: str) -> tuple[str, ...]:
         raise InputFileError(
             f"{where}: platforms must be a non-empty list of platform keys, not {value!r}"
         )
-    unknown = [key for key in value if key not in PLATFORM_KEYS]
-    if unknown:
-        raise InputFileError(
-            f"{where}: platforms: {', '.join(map(repr, unknown))} is not a platform key "
-            f"(known: {', '.join(PLATFORM_KEYS)})"
-        )
+    check_platform_keys(value, f"{where}: platforms")
     return tuple(dict.fromkeys(value))
 
 

@@ -33,7 +33,7 @@ from checker.probe.install import InstallResult, find_uv, install_wheel, install
 from checker.probe.pure import RESOLVED, has_nothing_to_import, requirement_finding
 from checker.probe.runner import ProbeOptions, Sandbox, run_probe
 from checker.probe.sharing import shared_check
-from checker.probe.static_facts import static_facts
+from checker.probe.static_facts import run_static_facts
 from checker.probe.venvs import discard_venvs
 from checker.wheel.contents import WheelContents, extension_candidates, open_wheel
 from checker.wheel.discover import WheelRef
@@ -192,13 +192,7 @@ def _check_contents(
             contents.store.use_installed(installed_files(contents, installed[0].python))
     started = time.perf_counter()
     # RECORD, the static audit and the exports: from the bytes (or their cached result).
-    facts = static_facts(
-        contents,
-        sha256,
-        min_glibc=ctx.settings.min_glibc,
-        cache=ctx.static_cache,
-        x86_64_level=ctx.settings.x86_64_level,
-    )
+    facts = run_static_facts(ctx, contents, sha256)
     seconds["static"] = time.perf_counter() - started
     findings += facts.record
     findings += [

@@ -23,6 +23,7 @@ from typing import Any
 from checker.atomic import write_json_atomic
 from checker.audit import AuditResult, audit_wheel
 from checker.binary import BinaryFormatError
+from checker.config.context import RunContext
 from checker.findings import Finding
 from checker.wheel.contents import WheelContents
 from checker.wheel.fragment import code_digest
@@ -153,3 +154,15 @@ _LOCKS_GUARD = threading.Lock()
 def _lock(sha256: str) -> threading.Lock:
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(sha256, threading.Lock())
+
+
+def run_static_facts(ctx: RunContext, contents: WheelContents, sha256: str) -> StaticFacts:
+    """The wheel's static facts under the run's settings that decide them (the probe and the
+    set check ask alike, so a setting that matters is passed in this one place)."""
+    return static_facts(
+        contents,
+        sha256,
+        min_glibc=ctx.settings.min_glibc,
+        cache=ctx.static_cache,
+        x86_64_level=ctx.settings.x86_64_level,
+    )

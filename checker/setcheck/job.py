@@ -35,7 +35,7 @@ from checker.findings import SetFinding
 from checker.probe.bytecode import shared_bytecode
 from checker.probe.install import find_uv, install_together, installed_files
 from checker.probe.runner import ProbeOptions, Sandbox
-from checker.probe.static_facts import StaticFacts, static_facts
+from checker.probe.static_facts import StaticFacts, run_static_facts
 from checker.probe.venvs import discard_venvs
 from checker.setcheck.alone import not_installable
 from checker.setcheck.coimport import co_import
@@ -145,13 +145,7 @@ def _intact(ctx: RunContext, contents: WheelContents) -> StaticFacts | None:
     """The wheel's static facts when every byte matches RECORD (read from the files of the
     set venv when they are there, checked against the archive); None: none of its code runs."""
     sha256, _size = sha256_file(contents.path, ctx.hash_memo)
-    facts = static_facts(
-        contents,
-        sha256,
-        min_glibc=ctx.settings.min_glibc,
-        cache=ctx.static_cache,
-        x86_64_level=ctx.settings.x86_64_level,
-    )
+    facts = run_static_facts(ctx, contents, sha256)
     return None if facts.record or contents.store.differing else facts
 
 
