@@ -7,6 +7,11 @@ its own wheel and reports it. The work is the same function a session runs alone
 wheel still gets its own venv, probe process and fragment, and each session's output is its
 own wheel's, in session order.
 
+What runs ahead is started the costliest first (``cost``, e.g. a wheel's size), in session
+order among equals: a torch wheel that would otherwise come last alphabetically no longer
+ends the run alone, and the set check, which reads what the probes beside it recorded,
+finds the heavy wheels' results written.
+
 This is the cheap way to use several cores: ``nox --parallel`` starts a new nox process per
 session, which costs more than a small wheel's whole check (see benchmarks/RESULTS.md).
 
@@ -30,11 +35,15 @@ R = TypeVar("R")
 class Pipeline(Generic[K, R]):
     """Runs ``work(key)`` for the keys sessions will ask for, at most ``jobs`` at once."""
 
-    def __init__(self, work: Callable[[K], R], jobs: int) -> None:
+    def __init__(
+        self, work: Callable[[K], R], jobs: int, cost: Callable[[K], float] | None = None
+    ) -> None:
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, got {jobs!r}")
         self.jobs = jobs
         self._work = work
+        self._cost = cost
+        self._costs: dict[K, float] = {}  # each key's cost asked once
         self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="native-check")
         self._lock = threading.RLock()  # a done callback may run inside _submit
         self._futures: dict[K, Future[R]] = {}  # submitted, not yet handed to a session
@@ -47,6 +56,8 @@ class Pipeline(Generic[K, R]):
         the following sessions will ask for, in order: they are started while this one runs."""
         with self._lock:
             self._upcoming = [k for k in upcoming if k != key and k not in self._futures]
+            if self._cost is not None:  # stable: session order among equal costs
+                self._upcoming.sort(key=self._cost_of, reverse=True)
             future = self._futures.get(key) or self._submit(key)
             self._fill()
         try:
@@ -69,6 +80,12 @@ class Pipeline(Generic[K, R]):
         """Wait for whatever is still in work (keys no session asked for) and end the pool."""
         self.stop()
         self._pool.shutdown(wait=True)
+
+    def _cost_of(self, key: K) -> float:
+        assert self._cost is not None
+        if key not in self._costs:
+            self._costs[key] = self._cost(key)
+        return self._costs[key]
 
     def _submit(self, key: K) -> Future[R]:
         self._running += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 from typing import Callable, NoReturn, TypeVar
@@ -20,6 +21,7 @@ from checker.errors import CheckerError, exit_code_for
 from checker.reports.progress import set_line
 from checker.setcheck.job import SetResult
 from checker.textio import console_safe
+from checker.wheel.discover import WheelRef
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,17 @@ def queued_sessions(session: nox.Session) -> list[str]:
     if not isinstance(queue, list):
         return []
     return [name for name in (getattr(r, "name", None) for r in queue) if isinstance(name, str)]
+
+
+def wheel_cost(ref: WheelRef | None) -> float:
+    """What a check costs, for the order of the work run ahead: the set check (None) first,
+    then the largest wheels (a wheel's size stands for its install and its imports)."""
+    if ref is None:
+        return math.inf
+    try:
+        return float(ref.path.stat().st_size)
+    except OSError:
+        return 0.0  # gone or unreadable: its own check says so
 
 
 def run_or_skip(session: nox.Session, body: Callable[[], str | None]) -> None:

@@ -27,7 +27,14 @@ from checker.reports.outputs import (
 from checker.reports.progress import Progress, color_enabled
 from checker.runs.aggregate import aggregate, set_expected
 from checker.runs.audit import run_audit
-from checker.sessions.common import context, guard, queued_sessions, run_or_skip, set_line_of
+from checker.sessions.common import (
+    context,
+    guard,
+    queued_sessions,
+    run_or_skip,
+    set_line_of,
+    wheel_cost,
+)
 from checker.sessions.variants import audit_variants, check_variants
 from checker.setcheck.job import SetResult, run_set_session
 from checker.textio import console_safe
@@ -73,7 +80,7 @@ def _check(
     chosen = set(selected)
     upcoming = [r for r in _upcoming_probes(session, plan) if r in chosen] if jobs > 1 else []
     if pipeline is None and upcoming:
-        pipeline = _PIPELINES[ctx] = Pipeline(work, jobs)
+        pipeline = _PIPELINES[ctx] = Pipeline(work, jobs, cost=wheel_cost)
     if pipeline is None:
         return work(key)
     return pipeline.result(key, list(upcoming))

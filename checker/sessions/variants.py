@@ -33,7 +33,7 @@ from checker.reports.outputs import (
 from checker.reports.progress import Progress, color_enabled
 from checker.runs.aggregate import judge, set_expected
 from checker.runs.audit import audit_report
-from checker.sessions.common import queued_sessions, run_or_skip, set_line_of
+from checker.sessions.common import queued_sessions, run_or_skip, set_line_of, wheel_cost
 from checker.setcheck.job import SetResult, run_set_session
 from checker.textio import console_safe
 from checker.verdict.report import combine_reports, judge_wheel
@@ -111,7 +111,9 @@ def _run(
     upcoming = [k for k in _upcoming(session, plan) if k in chosen] if jobs > 1 else []
     pipeline = _VARIANT_PIPELINES.get(run_id)
     if pipeline is None and upcoming:
-        pipeline = _VARIANT_PIPELINES[run_id] = Pipeline(work, jobs)
+        pipeline = _VARIANT_PIPELINES[run_id] = Pipeline(
+            work, jobs, cost=lambda k: wheel_cost(k[1])
+        )
     return pipeline.result(key, upcoming) if pipeline else work(key)
 
 

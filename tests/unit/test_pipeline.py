@@ -53,6 +53,26 @@ def test_results_in_session_order_with_at_most_jobs_at_once() -> None:
     assert set(work.calls.values()) == {1}  # every key worked once, none twice
 
 
+def test_what_runs_ahead_starts_the_costliest_first() -> None:
+    """With a cost, the keys run ahead are started the costliest first, in session order among
+    equal costs, and each key's cost is asked once; the results still come in session order."""
+    work = Recorder()
+    costs = {"a": 1.0, "b": 1.0, "big": 9.0, "c": 1.0, "huge": 20.0}
+    asked: list[str] = []
+
+    def cost(key: str) -> float:
+        asked.append(key)
+        return costs[key]
+
+    pipeline = Pipeline(work, jobs=2, cost=cost)
+    keys = list(costs)
+    assert _run_sessions(pipeline, keys) == [k.upper() for k in keys]
+    pipeline.close()
+    assert work.started[:2] == ["a", "huge"]  # the first session's own key, then the costliest
+    assert work.started.index("big") < work.started.index("b") < work.started.index("c")
+    assert sorted(asked) == sorted(set(asked))
+
+
 def test_one_job_runs_nothing_ahead() -> None:
     work = Recorder()
     pipeline = Pipeline(work, jobs=1)
