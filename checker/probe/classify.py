@@ -214,6 +214,17 @@ def classify(raw: dict[str, Any], file: str | None, ctx: ImportContext) -> Modul
     return ModuleResult(module, file, "failed", kind, error, note=note, duration=duration)
 
 
+def same_failure(raw: Mapping[str, Any], recorded: ModuleResult) -> bool:
+    """Whether ``recorded`` (a module's result from another process, e.g. its wheel's probe)
+    is the failure the raw result ``raw`` shows: the same kind and the same error, compared
+    without what depends on the process (the frames, the interpreter's last words)."""
+    if recorded.status != "failed" or raw.get("ok"):
+        return False
+    bare = classify({**raw, "frames": [], "stderr": ""}, None, ImportContext(set(), set()))
+    error = bare.error or ""
+    return bare.kind == recorded.kind and bool(error) and (recorded.error or "").startswith(error)
+
+
 def startup_failure(raws: Sequence[Mapping[str, Any]], python: object) -> Finding | None:
     """One ``interpreter`` finding when the probe's interpreter could not start (see
     runner._started): its fatal error line(s), never a crash per module."""

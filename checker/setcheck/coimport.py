@@ -8,7 +8,10 @@ of the same venv: if it fails alone too, the per-wheel check reports it; if it i
 it is a ``co-import`` failure, and the modules imported before it in that process are
 bisected (delta debugging) down to the smallest set that still makes it fail: the import
 that triggers it (a library loaded with ``RTLD_GLOBAL`` whose symbols interpose on another
-package's, a runtime initialised twice, ...).
+package's, a runtime initialised twice, ...). When its wheel's probe of this run already
+recorded the same failure, that is the per-wheel check reporting it, and the module is not
+imported alone again (the probes run beside the set check: on a torch folder that import
+alone is seconds).
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checker.findings import SetFinding
-from checker.probe.classify import ImportContext, classify
+from checker.findings import ModuleResult, SetFinding
+from checker.probe.classify import ImportContext, classify, same_failure
 from checker.probe.runner import ProbeOptions, Sandbox, run_probe
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ class CoImport:
     modules: int
     processes: int
     seconds: dict[str, float]  # "forward", "reverse", "alone" (and bisecting)
+    from_probes: int = 0  # failures the wheels' probes had already recorded (not run alone)
 
 
 def _segments(results: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -96,14 +100,18 @@ def co_import(
     modules: Sequence[tuple[str, str]],
     sandbox: Sandbox,
     options: ProbeOptions,
+    reported: Callable[[str, str], ModuleResult | None] = lambda wheel, module: None,
 ) -> CoImport:
     """Import ``modules`` ((module, wheel file name), in the wheels' sorted order) in one
-    process, forwards and backwards; a finding per module that fails only together."""
+    process, forwards and backwards; a finding per module that fails only together.
+    ``reported(wheel, module)``: the module's result as its wheel's probe of this run
+    recorded it, if known."""
     wheel_of = dict(modules)
     names = [m for m, _ in modules]
     findings: dict[str, SetFinding] = {}
     processes = 0
     alone: dict[str, bool] = {}  # module -> fails alone too
+    from_probes = 0
     seconds = {"forward": 0.0, "reverse": 0.0, "alone": 0.0}
     passes = _both_passes(python, names, sandbox, options, seconds)
     for order, results in passes:
@@ -120,8 +128,12 @@ def co_import(
             if not _failed(result) or module in findings:
                 continue
             if module not in alone:
-                alone[module] = _failed(run_probe(python, [module], sandbox, options)[-1])
-                processes += 1
+                known = reported(wheel_of[module], module)
+                if known is not None and same_failure(result, known):
+                    alone[module], from_probes = True, from_probes + 1
+                else:
+                    alone[module] = _failed(run_probe(python, [module], sandbox, options)[-1])
+                    processes += 1
             if alone[module]:
                 continue  # not a matter of the set: the module's own check reports it
 
@@ -134,7 +146,7 @@ def co_import(
             processes += MAX_BISECT_RUNS if trigger is None else len(trigger) + 1
             findings[module] = _finding(module, result, trigger, wheel_of)
         seconds["alone"] += time.perf_counter() - started
-    return CoImport(tuple(findings.values()), len(names), processes, seconds)
+    return CoImport(tuple(findings.values()), len(names), processes, seconds, from_probes)
 
 
 def _both_passes(

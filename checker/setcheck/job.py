@@ -16,8 +16,8 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,14 +38,15 @@ from checker.probe.runner import ProbeOptions, Sandbox
 from checker.probe.static_facts import StaticFacts, run_static_facts
 from checker.probe.venvs import discard_venvs
 from checker.setcheck.alone import not_installable
-from checker.setcheck.coimport import co_import
+from checker.setcheck.coimport import CoImport, co_import
 from checker.setcheck.collisions import file_collisions
 from checker.setcheck.partial import Part, largest_part
+from checker.setcheck.probed import probes_of_this_run
 from checker.setcheck.requirements import declared_requirements, unsatisfiable_requirements
 from checker.setcheck.runtimes import duplicate_runtimes
 from checker.wheel.contents import WheelContents, extension_candidates, open_wheel
 from checker.wheel.discover import WheelRef
-from checker.wheel.fragment import code_digest, sha256_file
+from checker.wheel.fragment import code_digest, memo_key, sha256_file
 from checker.wheel.integrity import archive_findings, record_hashes
 from checker.wheel.lock import check_against_lock
 from checker.wheel.modules import plan_modules
@@ -85,24 +86,45 @@ class SetResult:
         )
 
 
-def set_fingerprint(ctx: RunContext, refs: Sequence[WheelRef]) -> str:
-    """What the set check's result depends on: every wheel's bytes, the interpreter, the
-    settings and the checker's code."""
-    settings = ctx.settings
-    # Hashed on a thread per CPU, the largest first (hashlib releases the GIL); the probes
-    # beside the set check wait for a wheel being hashed instead of hashing it again.
+def hash_in_background(
+    ctx: RunContext, refs: Sequence[WheelRef], pool: ThreadPoolExecutor
+) -> dict[str, Future[tuple[str, int]]]:
+    """Every wheel's sha256, hashed on ``pool``, the largest first (hashlib releases the GIL):
+    the set check installs and reads the wheels meanwhile, and the probes beside it wait for
+    a wheel being hashed instead of hashing it again (checker.wheel.fragment.sha256_file)."""
     largest = sorted(refs, key=lambda ref: -ref.path.stat().st_size)
-    with ThreadPoolExecutor(max_workers=usable_cpus()) as pool:
-        digests = dict(
-            zip(largest, pool.map(lambda r: sha256_file(r.path, ctx.hash_memo)[0], largest))
-        )
+    return {ref.filename: pool.submit(sha256_file, ref.path, ctx.hash_memo) for ref in largest}
+
+
+def set_fingerprint(
+    ctx: RunContext, refs: Sequence[WheelRef], digests: Mapping[str, str] | None = None
+) -> str:
+    """What the set check's result depends on: every wheel's bytes (``digests``: file name
+    -> sha256, hashed here when not given), the interpreter, the settings and the checker's
+    code."""
+    settings = ctx.settings
+    if digests is None:
+        with ThreadPoolExecutor(max_workers=usable_cpus()) as pool:
+            hashing = hash_in_background(ctx, refs, pool)
+            digests = {name: future.result()[0] for name, future in hashing.items()}
     key = [
-        sorted((ref.filename, digests[ref]) for ref in refs),
+        sorted((ref.filename, digests[ref.filename]) for ref in refs),
         str(ctx.interpreter), ctx.info.version, ctx.platform, ctx.variant, code_digest(),
         settings.import_timeout, settings.skip_modules, settings.keep_env,
         settings.env, declared_requirements(ctx).requirements,
     ]  # fmt: skip
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
+
+
+def venv_name(ctx: RunContext, refs: Sequence[WheelRef]) -> str:
+    """The set venv's folder name, known before any wheel is hashed (uv installs while the
+    folder is hashed): the wheels as the file system describes them (name, size, mtime,
+    inode and ctime, checker.wheel.fragment.memo_key) and the interpreter. A rewritten wheel
+    always gets a new name (its ctime changes), which keeps the shared bytecode tree of the
+    set venv apart from an older one's (see RunContext.venv_dir)."""
+    wheels = sorted((ref.filename, memo_key(ref.path.stat())) for ref in refs)
+    key = [wheels, str(ctx.interpreter), ctx.info.version, ctx.platform, ctx.variant]
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:12]
 
 
 def set_fragment_path(ctx: RunContext) -> Path:
@@ -250,13 +272,39 @@ def _shared(trusted: Sequence[tuple[WheelContents, StaticFacts]]) -> dict[str, i
     return {"cached": cached, "computed": len(trusted) - cached}
 
 
+def _co_import_set(
+    ctx: RunContext, python: Path, venv: Path, trusted: Sequence[tuple[WheelContents, StaticFacts]]
+) -> CoImport:
+    """The co-import of the trusted wheels' modules in the set venv (checker.setcheck.coimport),
+    with the probes' bytecode tree and what this run's probes recorded."""
+    options = ProbeOptions(
+        timeout=ctx.settings.import_timeout,
+        keep_env=ctx.settings.keep_env,
+        env=ctx.settings.env,
+        pycache=ctx.pycache_dir,
+    )
+    share = shared_bytecode(ctx.pycache_dir, ctx.info.cache_tag) if ctx.info.cache_tag else None
+    new = share is not None and share.is_new(venv)
+    if share is not None and new:
+        share.seed(venv)
+    digests = {c.path.name: sha256_file(c.path, ctx.hash_memo)[0] for c, _facts in trusted}
+    reported = probes_of_this_run(ctx, digests)
+    sandbox = Sandbox(ctx.sandbox_dir("_set"))
+    done = co_import(python, _modules(ctx, trusted), sandbox, options, reported)
+    if share is not None and new:
+        share.remember(venv)
+    return done
+
+
 def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
     """Check the folder ``refs`` as one environment (findings are data, never exceptions)."""
     started = time.perf_counter()
-    fingerprint = set_fingerprint(ctx, refs)
     findings: list[SetFinding] = []
     details: dict[str, Any] = {"started": round(time.time(), 3)}
     with ExitStack() as stack:
+        pool = ThreadPoolExecutor(max_workers=usable_cpus(), thread_name_prefix="set-hash")
+        stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+        hashing = hash_in_background(ctx, refs, pool)
         opened = [open_wheel(ref.path)[0] for ref in refs]
         wheels = [stack.enter_context(c) for c in opened if c is not None]
         recorded = {c.path.name: record_hashes(c) for c in wheels}  # RECORD read once
@@ -265,7 +313,7 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
         declared = unsatisfiable_requirements(ctx)
         fitting = [c for c in wheels if _may_install(ctx, c)]
         venv_folder = ctx.settings.work_dir / "set" / ctx.scope
-        venv = venv_folder / fingerprint[:12]
+        venv = venv_folder / venv_name(ctx, refs)
         discard_venvs(ctx, venv_folder, keep_bytecode_of=venv.name)
         seconds = details["seconds"] = {"prepare": round(time.perf_counter() - started, 3)}
         python, reason, fitting, trusted = _install_set(ctx, venv, fitting, details)
@@ -292,25 +340,15 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
         findings[:0] = [*statics, *declared]
         details["static_facts"] = _shared(trusted)
         if python is not None:
-            modules = _modules(ctx, trusted)
-            options = ProbeOptions(
-                timeout=ctx.settings.import_timeout,
-                keep_env=ctx.settings.keep_env,
-                env=ctx.settings.env,
-                pycache=ctx.pycache_dir,
-            )
-            share = (
-                shared_bytecode(ctx.pycache_dir, ctx.info.cache_tag) if ctx.info.cache_tag else None
-            )
-            new = share is not None and share.is_new(venv)
-            if share is not None and new:
-                share.seed(venv)
-            done = co_import(python, modules, Sandbox(ctx.sandbox_dir("_set")), options)
-            if share is not None and new:
-                share.remember(venv)
+            done = _co_import_set(ctx, python, venv, trusted)
             findings += done.findings
             details["modules"] = done.modules
+            details["alone_from_probes"] = done.from_probes
             seconds.update({k: round(v, 3) for k, v in done.seconds.items()})
+        mark = time.perf_counter()
+        digests = {name: future.result()[0] for name, future in hashing.items()}
+        seconds["hash_wait"] = round(time.perf_counter() - mark, 3)  # hashed while installing
+        fingerprint = set_fingerprint(ctx, refs, digests)
     return SetResult(
         run_id=ctx.run_id,
         fingerprint=fingerprint,

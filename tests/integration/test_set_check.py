@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -17,6 +18,7 @@ from checker.findings import SetFinding
 from checker.setcheck.job import check_set, run_set_session
 from checker.verdict.whitelist import stable_substring
 from checker.wheel.discover import discover
+from checker.wheel.fragment import write_fragment
 from tests.integration.conftest import build_context, check_in_folder
 from tests.support.noxrun import ROOT, nox_run, run_nox
 from tests.support.wheelbuild import (
@@ -277,6 +279,41 @@ def test_a_conflict_does_not_hide_the_other_set_defects(tmp_path: Path, build: P
     assert stable_substring(conflict.error).startswith(
         "uv cannot install the folder as one environment: error:"
     )
+
+
+def test_a_failure_its_probe_recorded_is_not_imported_alone_again(
+    tmp_path: Path, build: PythonBuild
+) -> None:
+    """A module that fails in the set's passes is the per-wheel check's to report when it fails
+    alone too. When its wheel's probe of this run recorded the same failure, the set check reads
+    that instead of importing the module alone once more; a fragment of another run, or one that
+    recorded another failure, is not taken for it (then the module is imported alone)."""
+    folder = tmp_path / "packages"
+    raises = 'PyErr_SetString(PyExc_ImportError, "nicbroke cannot start"); return NULL;'
+    ext = compile_shared(
+        build, module_source("_x", body=raises), tmp_path / f"_x{build.ext_suffix}"
+    )
+    files = {"nicbroke/__init__.py": "", f"nicbroke/_x{build.ext_suffix}": ext}
+    wheel = make_wheel(folder, "nicbroke", "1.0", files, tag=build.tag)
+    ctx = build_context(tmp_path / "run", folder)
+
+    def alone_from_probes() -> int:
+        result = check_set(ctx, discover(folder))
+        assert result.findings == (), result.findings  # never a co-import finding
+        assert result.details["modules"] == 1
+        return int(result.details["alone_from_probes"])
+
+    assert alone_from_probes() == 0  # no fragment of this run yet
+    fragment = check_in_folder(ctx, wheel)
+    (module,) = fragment.modules
+    assert (module.status, module.kind) == ("failed", "exception"), module
+    write_fragment(ctx.fragments_dir, fragment)
+    assert alone_from_probes() == 1
+    write_fragment(ctx.fragments_dir, replace(fragment, run_id="an-earlier-run"))
+    assert alone_from_probes() == 0
+    other = replace(module, error="ImportError: another reason")
+    write_fragment(ctx.fragments_dir, replace(fragment, modules=(other,)))
+    assert alone_from_probes() == 0
 
 
 def test_set_check_and_probes_compute_each_wheels_static_facts_once(

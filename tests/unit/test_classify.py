@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from checker.findings import KINDS, ModuleResult
-from checker.probe.classify import ImportContext, classify
+from checker.probe.classify import ImportContext, classify, same_failure
 
 NO_DEPS = ImportContext(declared=(), requirement_names=())
 SITE = "/venv/lib/python3.11/site-packages"
@@ -292,3 +292,24 @@ def test_success_keeps_the_note_and_duration() -> None:
     assert result == ModuleResult(
         "pkg._x", "pkg/_x.so", "ok", note="circular import when ...", duration=0.5
     )
+
+
+def test_same_failure_ignores_where_the_other_process_stopped() -> None:
+    """The set check reads a module's failure from its wheel's probe (checker.setcheck.coimport):
+    the same exception counts as the same failure wherever each process was when it raised."""
+    in_probe = [*PROBE_FRAMES, [f"{SITE}/pkg/__init__.py", 7, "<module>", "import pkg._x"]]
+    recorded = failed(import_error("initialization failed", frames=in_probe))
+    in_set = [*PROBE_FRAMES, ["/set/venv/site-packages/pkg/_x.py", 2, "<module>", ""]]
+    assert same_failure(import_error("initialization failed", frames=in_set), recorded)
+    assert not same_failure(import_error("another reason", frames=in_set), recorded)
+    assert not same_failure(import_error("initialization failed", "RuntimeError"), recorded)
+
+
+def test_same_failure_of_crashes_and_of_what_did_not_fail() -> None:
+    crash = {"module": "pkg._x", "ok": False, "crash": "SIGSEGV", "stderr": FAULTHANDLER_STDERR}
+    recorded = failed(crash)
+    assert same_failure({**crash, "stderr": ""}, recorded)
+    assert not same_failure({**crash, "crash": "SIGABRT"}, recorded)
+    ok = classify({"module": "pkg._x", "ok": True}, "pkg/_x.so", NO_DEPS)
+    assert not same_failure(crash, ok)  # the probe imported it: the set must look itself
+    assert not same_failure({"module": "pkg._x", "ok": True}, recorded)
