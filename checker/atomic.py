@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ _UMASK_LOCK = threading.Lock()
 _BUSY_WINERRORS = frozenset({5, 32})
 _RETRY_DELAYS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4)
 _aside = itertools.count()
+_REMOVALS: dict[Path, Future[None]] = {}  # remove_tree_later's removals (folder moved aside)
+_REMOVALS_LOCK = threading.Lock()
 
 
 def _busy(exc: OSError) -> bool:
@@ -81,12 +84,49 @@ def remove_tree(folder: Path) -> bool:
     return True
 
 
+def remove_tree_later(folder: Path) -> bool:
+    """Free ``folder``'s path at once and remove what was in it on a background thread: the
+    folder is renamed to ``.removed-*`` beside it (one rename, where removing a venv with
+    torch's 15,000 files takes most of a second). The process waits for the removals before
+    it ends; what it could not finish (killed) ``remove_leftovers`` removes in a later run.
+    Where the rename fails (Windows: a file of it in use), ``remove_tree`` does it now."""
+    if not folder.exists() and not folder.is_symlink():
+        return True
+    aside = folder.with_name(f".removed-{folder.name}-{os.getpid()}-{next(_aside)}")
+    try:
+        folder.rename(aside)
+    except OSError:
+        return remove_tree(folder)
+    with _REMOVALS_LOCK:
+        _REMOVALS[aside] = _remover().submit(shutil.rmtree, aside, True)
+    return True
+
+
+def finish_removals() -> None:
+    """Wait for the removals ``remove_tree_later`` started."""
+    with _REMOVALS_LOCK:
+        pending = dict(_REMOVALS)
+        _REMOVALS.clear()
+    for future in pending.values():
+        future.result()
+
+
+@functools.cache
+def _remover() -> ThreadPoolExecutor:
+    # One thread: removal is disk-bound, and its workers are joined when the interpreter ends.
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="remove-later")
+
+
 def remove_leftovers(parent: Path) -> None:
-    """Remove what ``remove_tree`` moved aside in ``parent`` earlier (best effort)."""
+    """Remove what ``remove_tree`` and ``remove_tree_later`` moved aside in ``parent`` earlier
+    (best effort); what this process is removing in the background is left to it."""
+    with _REMOVALS_LOCK:
+        busy = {path for path, future in _REMOVALS.items() if not future.done()}
     try:
         leftovers = [p for p in parent.iterdir() if p.name.startswith(".removed-")]
     except OSError:
         return
+    leftovers = [p for p in leftovers if p not in busy]
     for path in leftovers:
         shutil.rmtree(path, ignore_errors=True)
 

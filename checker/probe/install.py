@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from checker.atomic import remove_tree
+from checker.atomic import remove_tree_later
 from checker.config.layouts import write_venv_pth
 from checker.errors import SetupError
 from checker.findings import Finding
@@ -103,8 +103,8 @@ def run_uv(
 
 
 def create_venv(uv: str, interpreter: Path, venv: Path) -> None:
-    """A fresh venv at ``venv`` (an old one there is removed first)."""
-    if not remove_tree(venv):
+    """A fresh venv at ``venv`` (an old one there is moved aside and removed meanwhile)."""
+    if not remove_tree_later(venv):
         raise SetupError(
             f"cannot remove the earlier venv {str(venv)!r} (a file of it is in use?); "
             "remove it or run nox -s clean"

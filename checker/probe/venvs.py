@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from checker.atomic import remove_leftovers, remove_tree
+from checker.atomic import remove_leftovers, remove_tree, remove_tree_later
 from checker.config.context import RunContext
 from checker.probe.bytecode import mirror
 
@@ -30,10 +30,11 @@ def _children(folder: Path) -> list[Path]:
 def discard_venvs(ctx: RunContext, folder: Path, keep_bytecode_of: str | None = None) -> None:
     """Remove every venv of a wheel (``folder`` holds one per key) and their bytecode, except
     the bytecode of the key ``keep_bytecode_of``."""
-    # Never half-removed: what Windows keeps (a loaded .pyd) is moved aside, not left in a
-    # venv that the next run would trip over (see checker.atomic.remove_tree).
+    # Never half-removed: the folder is moved aside and removed in the background, or what
+    # Windows keeps (a loaded .pyd) is moved aside, not left in a venv that the next run
+    # would trip over (see checker.atomic.remove_tree_later and remove_tree).
     remove_leftovers(folder.parent)
-    remove_tree(folder)
+    remove_tree_later(folder)
     for entry in _children(mirror(ctx.pycache_dir, folder)):
         if entry.name != keep_bytecode_of:
             remove_tree(entry)

@@ -9,13 +9,20 @@ import locale
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from checker import atomic
-from checker.atomic import remove_leftovers, remove_tree, replace_file
+from checker.atomic import (
+    finish_removals,
+    remove_leftovers,
+    remove_tree,
+    remove_tree_later,
+    replace_file,
+)
 from checker.config.interpreter import fatal_lines, find_windows_version
 from checker.config.platforms import macos_version
 from checker.errors import SetupError
@@ -82,6 +89,49 @@ def test_a_locked_file_is_moved_aside_never_a_traceback(
     monkeypatch.setattr(shutil, "rmtree", real_rmtree)  # the .pyd was unloaded
     remove_leftovers(venv.parent)
     assert list(venv.parent.iterdir()) == []
+
+
+def test_remove_later_frees_the_path_at_once_and_removes_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    venv = tmp_path / "venvs" / "abc"
+    (venv / "lib" / "pkg").mkdir(parents=True)
+    (venv / "lib" / "pkg" / "big.so").write_bytes(b"x" * 1000)
+    started = threading.Event()
+    release = threading.Event()
+    real_rmtree = shutil.rmtree
+
+    def slow_rmtree(path: Any, *args: Any, **kwargs: Any) -> None:
+        started.set()
+        release.wait(10)
+        real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", slow_rmtree)
+    assert remove_tree_later(venv)
+    assert not venv.exists()  # free for the next venv before the removal ends
+    assert started.wait(10)
+    (aside,) = [p for p in venv.parent.iterdir() if p.name.startswith(".removed-abc")]
+    remove_leftovers(venv.parent)  # leaves what this process is removing to it
+    assert aside.exists()
+    release.set()
+    finish_removals()
+    assert list(venv.parent.iterdir()) == []
+    assert remove_tree_later(tmp_path / "never")
+
+
+def test_remove_later_removes_now_where_the_folder_cannot_be_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    venv = tmp_path / "venvs" / "abc"
+    (venv / "Lib").mkdir(parents=True)
+    (venv / "Lib" / "_native.pyd").write_bytes(b"MZ")
+
+    def refused(self: Path, target: Any) -> Path:
+        raise _win_error(5)
+
+    monkeypatch.setattr(Path, "rename", refused)
+    assert remove_tree_later(venv)
+    assert list(venv.parent.iterdir()) == []  # removed here and now, nothing moved aside
 
 
 def test_an_absent_folder_is_removed_already(tmp_path: Path) -> None:
