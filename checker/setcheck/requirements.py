@@ -47,7 +47,10 @@ def declared_requirements(ctx: RunContext) -> Declared:
     if settings.requirements_file is not None:
         found += read_requirements_file(settings.requirements_file)
         sources.append(str(settings.requirements_file))
-    if settings.packages is None and not ctx.scope and settings.requirements:
+    # The project's own ./packages only: not a folder beside the interpreter (the users'
+    # pydist layout, checker.config.paths), not NATIVE_CHECK_PACKAGES, not a variant's.
+    own_folder = settings.packages is None and ctx.packages == settings.project_dir / "packages"
+    if own_folder and not ctx.scope and settings.requirements:
         where = f"{settings.project_dir / 'pyproject.toml'} [tool.native-check] requirements"
         found += parse_requirements(settings.requirements, where)
         sources.append(where)

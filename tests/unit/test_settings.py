@@ -288,11 +288,16 @@ def test_the_projects_requirements_judge_the_default_folder_only(tmp_path: Path)
         "linux", "x86_64", 64, ("glibc", "2.36"), "", False, {},
     )  # fmt: skip
 
-    def ctx(environ: dict[str, str], **changes: Any) -> RunContext:
+    def ctx(
+        environ: dict[str, str], folder: Path = tmp_path / "packages", **changes: Any
+    ) -> RunContext:
         settings = replace(load_settings(tmp_path, environ), **changes)
-        return RunContext(settings, Path("/p"), info, tmp_path, "linux-x64", "v", "r")
+        return RunContext(settings, Path("/p"), info, folder, "linux-x64", "v", "r")
 
     assert declared_requirements(ctx({})).requirements == ("numpy", "cffi")
+    # The users' layout: packages/ beside the interpreter's bin/ is their folder, not ours.
+    beside = ctx({}, folder=tmp_path / "pydist" / "windows-x64" / "packages")
+    assert declared_requirements(beside).requirements == ()
     given = ctx({"NATIVE_CHECK_PACKAGES": str(tmp_path)})
     assert declared_requirements(given).requirements == ()
     listed = ctx({"NATIVE_CHECK_PACKAGES": "w", "NATIVE_CHECK_REQUIREMENTS_FILE": "more.txt"})
