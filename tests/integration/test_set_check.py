@@ -293,7 +293,10 @@ def test_a_failure_its_probe_recorded_is_not_imported_alone_again(
     ext = compile_shared(
         build, module_source("_x", body=raises), tmp_path / f"_x{build.ext_suffix}"
     )
-    files = {"nicbroke/__init__.py": "", f"nicbroke/_x{build.ext_suffix}": ext}
+    files: dict[str, bytes | str] = {
+        "nicbroke/__init__.py": "",
+        f"nicbroke/_x{build.ext_suffix}": ext,
+    }
     wheel = make_wheel(folder, "nicbroke", "1.0", files, tag=build.tag)
     ctx = build_context(tmp_path / "run", folder)
 
