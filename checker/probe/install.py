@@ -138,9 +138,14 @@ def install_wheel(
     project: str = "",
     extras: Sequence[str] = (),
     dist_info: str | None = None,
+    alongside: Sequence[Path] = (),
 ) -> InstallResult:
     """Create the venv and install ``wheel`` (with ``extras``) and its dependencies from
-    ``packages`` only.
+    ``packages`` only. ``alongside``: dependencies to name by path (the only wheel of their
+    project in the folder, checker.folder.deps.sole_closure): uv keeps a wheel named by
+    path by its file and modification time, but one it takes from ``--find-links`` by its
+    file name alone, so a dependency rebuilt under the same name would be installed from
+    the stale cache entry; by path it is also the cache entry the set venv's install made.
 
     uv installs into the venv with the target interpreter's facts (``--python
     INTERPRETER --prefix VENV``): with ``--python VENV/bin/python`` it would first run the
@@ -159,12 +164,13 @@ def install_wheel(
         target = f"{project}[{','.join(extras)}] @ {wheel.absolute().as_uri()}"
     command = [uv, "pip", "install", "--no-config", "--offline", "--no-index", "--no-build",
                "--find-links", str(packages)]  # fmt: skip
-    proc = run_uv([*command, "--python", str(interpreter), "--prefix", str(venv), target])
+    targets = [target, *map(str, alongside)]
+    proc = run_uv([*command, "--python", str(interpreter), "--prefix", str(venv), *targets])
     landed = dist_info is None or any((site / dist_info).is_dir() for site in site_packages(venv))
     if proc.returncode != 0 or not landed:
         log.debug("%s: installing with --prefix failed or missed; the ordinary way", wheel.name)
         create_venv(uv, interpreter, venv)
-        proc = run_uv([*command, "--python", str(python), target])
+        proc = run_uv([*command, "--python", str(python), *targets])
     duration = time.perf_counter() - started
     output = uv_reason(proc.stderr + proc.stdout)
     if proc.returncode == 0:

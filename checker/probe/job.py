@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.tags import Tag, parse_tag
+from packaging.utils import canonicalize_name
 
 from checker.audit.across import Surroundings, resolve_across
 from checker.audit.surroundings import surroundings
@@ -23,6 +24,7 @@ from checker.folder.deps import (
     find_missing,
     index_folder,
     installable_extras,
+    sole_closure,
 )
 from checker.probe.bytecode import shared_bytecode
 from checker.probe.classify import classify, startup_failure
@@ -90,15 +92,21 @@ def _install(
     discard_venvs(ctx, venv.parent, keep_bytecode_of=venv.name)  # a fresh venv, always
     index = index_folder(refs, supported_tags(ctx.info))
     extras = installable_extras(contents.requires_dist, index, ctx.info.markers)
-    install = functools.partial(
-        install_wheel, uv, ctx.interpreter, venv, ref.path, ctx.packages,
-        project=contents.project, dist_info=contents.dist_info,
-    )  # fmt: skip
-    result = install(extras=extras)
+
+    def install(extras: list[str]) -> InstallResult:
+        project = canonicalize_name(contents.project)
+        closure = sole_closure(project, contents.requires_dist, index, ctx.info.markers, extras)
+        return install_wheel(
+            uv, ctx.interpreter, venv, ref.path, ctx.packages,
+            project=contents.project, dist_info=contents.dist_info, extras=extras,
+            alongside=[dep.path for dep in closure],
+        )  # fmt: skip
+
+    result = install(extras)
     if result.python is None and extras:  # an extra does not resolve: test without extras
         log.info("%s: installing with extras %s failed; retrying without", ref.filename, extras)
         extras = []
-        result = install(extras=extras)
+        result = install(extras)
     return result, extras
 
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from checker.probe.install import find_uv, install_wheel, site_packages
-from tests.support.wheelbuild import make_wheel
+from tests.integration.conftest import build_context, check_in_folder
+from tests.support.wheelbuild import (
+    NEEDS_GCC_ON_LINUX,
+    compile_shared,
+    make_wheel,
+    module_source,
+    python_build,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -65,3 +72,34 @@ def test_a_missing_dependency_is_an_install_finding(tmp_path: Path) -> None:
     assert result.python is None
     assert result.finding is not None and result.finding.kind == "install-error"
     assert "nicdep" in result.finding.error
+
+
+@NEEDS_GCC_ON_LINUX
+def test_a_dependency_rebuilt_under_its_file_name_is_installed_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uv keeps a wheel it takes from --find-links by its file name: a dependency rebuilt
+    under the same name would be installed from the stale cache entry. The probe names the
+    dependencies that are the only wheel of their project by path (kept by file and mtime),
+    so its venv holds the folder's bytes, with one uv cache for both runs."""
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    build = python_build(Path(sys.executable))
+    folder = tmp_path / "packages"
+    ext = compile_shared(build, module_source("_x"), tmp_path / f"_x{build.ext_suffix}")
+    files: dict[str, bytes | str] = {"nicapp/__init__.py": "", f"nicapp/_x{build.ext_suffix}": ext}
+    wheel = make_wheel(folder, "nicapp", "1.0", files, tag=build.tag, requires_dist=["nicdep"])
+
+    def installed_dependency(value: int) -> str:
+        make_wheel(folder, "nicdep", "1.0", {"nicdep/__init__.py": f"VALUE = {value}\n"})
+        ctx = build_context(tmp_path / "run", folder)
+        fragment = check_in_folder(ctx, wheel)
+        assert fragment.install == "ok" and [m.status for m in fragment.modules] == ["ok"]
+        (found,) = [
+            path
+            for path in ctx.venvs_root.rglob("nicdep/__init__.py")
+            if ".removed-" not in str(path)
+        ]
+        return found.read_text(encoding="utf-8")
+
+    assert installed_dependency(7) == "VALUE = 7\n"
+    assert installed_dependency(8) == "VALUE = 8\n"  # from --find-links it would still be 7
