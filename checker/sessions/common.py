@@ -9,7 +9,6 @@ import sys
 from typing import Callable, NoReturn, TypeVar
 
 import nox
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from checker.config.context import RunContext, make_context
 from checker.config.plan import (
@@ -66,30 +65,15 @@ def queued_sessions(session: nox.Session) -> list[str]:
     return [name for name in (getattr(r, "name", None) for r in queue) if isinstance(name, str)]
 
 
-# Above any wheel's size: the libraries-only wheels go first (see wheel_cost).
-_LIBRARIES_FIRST = 1e15
-
-
 def wheel_cost(ref: WheelRef | None) -> float:
     """What a check costs, for the order of the work run ahead: the set check (None) first,
-    then the wheels of libraries only, then the others, each the largest first (a wheel's
-    size stands for its install and its imports). A wheel whose every tag has the ABI
-    ``none`` and a platform (nvidia-cublas-cu12 and its kind: shared libraries, no extension
-    module) usually has nothing to import: its check is its static facts, which the set
-    check reads. Started first, they are computed while the set check installs, and the
-    heavy probes (torch) follow at once; the order only schedules, it decides nothing."""
+    then the largest wheels (a wheel's size stands for its install and its imports)."""
     if ref is None:
         return math.inf
     try:
-        size = float(ref.path.stat().st_size)
+        return float(ref.path.stat().st_size)
     except OSError:
         return 0.0  # gone or unreadable: its own check says so
-    try:
-        tags = parse_wheel_filename(ref.filename)[3]
-    except InvalidWheelFilename:
-        return size
-    libraries = all(tag.abi == "none" and tag.platform != "any" for tag in tags)
-    return size + _LIBRARIES_FIRST if libraries else size
 
 
 def run_or_skip(session: nox.Session, body: Callable[[], str | None]) -> None:

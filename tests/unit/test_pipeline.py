@@ -131,25 +131,3 @@ def test_upcoming_probes_read_from_nox_queue_or_none(tmp_path: Path) -> None:
     assert probes._upcoming_probes(session, plan) == [refs[2], refs[0]]  # type: ignore[arg-type]
     for shapeless in (SimpleNamespace(), SimpleNamespace(_runner=SimpleNamespace(manifest=None))):
         assert probes._upcoming_probes(shapeless, plan) == []  # type: ignore[arg-type]
-
-
-def test_wheel_cost_puts_the_set_check_then_library_wheels_first(tmp_path: Path) -> None:
-    """The order of the work run ahead: the set check, then wheels of libraries only (ABI
-    none with a platform: their check is the static facts the set check reads), then the
-    rest, each the largest first; a wheel that is gone costs nothing."""
-    from checker.sessions.common import wheel_cost
-    from checker.wheel.discover import wheel_ref
-
-    def wheel(name: str, size: int) -> Path:
-        path = tmp_path / name
-        path.write_bytes(b"x" * size)
-        return path
-
-    torch = wheel_ref(wheel("torch-2.7.0-cp312-cp312-manylinux_2_28_x86_64.whl", 900))
-    cublas = wheel_ref(wheel("nvidia_cublas_cu12-12.6.4.1-py3-none-manylinux2014_x86_64.whl", 10))
-    pure = wheel_ref(wheel("sympy-1.14.0-py3-none-any.whl", 500))
-    small = wheel_ref(wheel("markupsafe-3.0.4-cp312-cp312-manylinux_2_17_x86_64.whl", 20))
-    gone = wheel_ref(tmp_path / "gone-1.0-py3-none-any.whl")
-    keys = [small, None, pure, gone, torch, cublas]
-    ordered = sorted(keys, key=wheel_cost, reverse=True)
-    assert ordered == [None, cublas, torch, pure, small, gone]
