@@ -245,18 +245,11 @@ def requirement_closure(
     return list(found)
 
 
-def sole_closure(
-    root_project: NormalizedName,
-    root_requires: Sequence[str],
-    index: FolderIndex,
-    markers: Mapping[str, str],
-    extras: Sequence[str] = (),
-) -> list[WheelRef]:
-    """The wheels of ``requirement_closure`` that are the only installable wheel of their
-    project in the folder: uv can install no other for them, so an install may name them
-    by path without changing what it resolves (checker.probe.install.install_wheel)."""
-    closure = requirement_closure(root_project, root_requires, index, markers, extras)
-    return [ref for ref in closure if len(index.get(canonicalize_name(ref.project or ""), ())) == 1]
+def sole_candidates(refs: Sequence[WheelRef], index: FolderIndex) -> list[WheelRef]:
+    """The wheels of ``refs`` (a ``requirement_closure``) that are the only installable wheel
+    of their project in the folder: uv can install no other for them, so an install may name
+    them by path without changing what it resolves (checker.probe.install.install_wheel)."""
+    return [ref for ref in refs if len(index.get(canonicalize_name(ref.project or ""), ())) == 1]
 
 
 def unsatisfied_extras(

@@ -142,7 +142,7 @@ def install_wheel(
 ) -> InstallResult:
     """Create the venv and install ``wheel`` (with ``extras``) and its dependencies from
     ``packages`` only. ``alongside``: dependencies to name by path (the only wheel of their
-    project in the folder, checker.folder.deps.sole_closure): uv keeps a wheel named by
+    project in the folder, checker.folder.deps.sole_candidates): uv keeps a wheel named by
     path by its file and modification time, but one it takes from ``--find-links`` by its
     file name alone, so a dependency rebuilt under the same name would be installed from
     the stale cache entry; by path it is also the cache entry the set venv's install made.

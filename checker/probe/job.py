@@ -24,7 +24,8 @@ from checker.folder.deps import (
     find_missing,
     index_folder,
     installable_extras,
-    sole_closure,
+    requirement_closure,
+    sole_candidates,
 )
 from checker.probe.bytecode import shared_bytecode
 from checker.probe.classify import classify, startup_failure
@@ -95,7 +96,10 @@ def _install(
 
     def install(extras: list[str]) -> InstallResult:
         project = canonicalize_name(contents.project)
-        closure = sole_closure(project, contents.requires_dist, index, ctx.info.markers, extras)
+        needed = requirement_closure(
+            project, contents.requires_dist, index, ctx.info.markers, extras
+        )
+        closure = sole_candidates(needed, index)
         return install_wheel(
             uv, ctx.interpreter, venv, ref.path, ctx.packages,
             project=contents.project, dist_info=contents.dist_info, extras=extras,
