@@ -156,6 +156,19 @@ def _lock(sha256: str) -> threading.Lock:
         return _LOCKS.setdefault(sha256, threading.Lock())
 
 
+def claim(sha256: str) -> threading.Lock | None:
+    """The content's lock, taken, when no thread holds it (the caller computes the facts
+    elsewhere and releases it); None when a thread is computing them now."""
+    lock = _lock(sha256)
+    return lock if lock.acquire(blocking=False) else None
+
+
+def is_known(ctx: RunContext, sha256: str) -> bool:
+    """Whether the static cache holds this content's facts under the run's settings."""
+    key = _key(sha256, ctx.settings.min_glibc, ctx.settings.x86_64_level)
+    return _read(ctx.static_cache / f"{sha256}.json", key) is not None
+
+
 def run_static_facts(ctx: RunContext, contents: WheelContents, sha256: str) -> StaticFacts:
     """The wheel's static facts under the run's settings that decide them (the probe and the
     set check ask alike, so a setting that matters is passed in this one place)."""

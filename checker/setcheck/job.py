@@ -35,6 +35,7 @@ from checker.findings import SetFinding
 from checker.probe.bytecode import shared_bytecode
 from checker.probe.install import find_uv, install_together, installed_files
 from checker.probe.runner import ProbeOptions, Sandbox
+from checker.probe.static_apart import Job, compute_apart
 from checker.probe.static_facts import StaticFacts, run_static_facts
 from checker.probe.venvs import discard_venvs
 from checker.setcheck.alone import not_installable
@@ -163,11 +164,14 @@ def _may_install(ctx: RunContext, contents: WheelContents) -> bool:
     return True
 
 
-def _intact(ctx: RunContext, contents: WheelContents) -> StaticFacts | None:
+def _intact(ctx: RunContext, contents: WheelContents, apart: set[str]) -> StaticFacts | None:
     """The wheel's static facts when every byte matches RECORD (read from the files of the
-    set venv when they are there, checked against the archive); None: none of its code runs."""
+    set venv when they are there, checked against the archive); None: none of its code runs.
+    Facts a child computed for this check (``apart``) count as computed, not as cached."""
     sha256, _size = sha256_file(contents.path, ctx.hash_memo)
     facts = run_static_facts(ctx, contents, sha256)
+    if facts.cached and sha256 in apart:
+        facts = replace(facts, cached=False)
     return None if facts.record or contents.store.differing else facts
 
 
@@ -202,13 +206,18 @@ def _static_set_findings(
 
 
 def _trusted(
-    ctx: RunContext, venv: Path, python: Path, fitting: Sequence[WheelContents]
+    ctx: RunContext, venv: Path, python: Path, fitting: Sequence[WheelContents], apart: set[str]
 ) -> tuple[Path | None, str, list[WheelContents], list[tuple[WheelContents, StaticFacts]]]:
     """RECORD and exports from the files uv wrote (as a probe reads them); a wheel that fails
-    is left out and the venv made again without it, before anything imports."""
+    is left out and the venv made again without it, before anything imports. With probes
+    beside it, what is not known yet is computed in a child process (checker.probe.
+    static_apart); ``apart`` gets the sha256 of those wheels."""
     for contents in fitting:
         contents.store.use_installed(installed_files(contents, python))
-    trusted = [(c, f) for c in fitting if (f := _intact(ctx, c)) is not None]
+    if ctx.settings.jobs > 1:
+        digests = {c.path.name: sha256_file(c.path, ctx.hash_memo)[0] for c in fitting}
+        apart |= compute_apart(ctx, [Job(c, digests[c.path.name], python) for c in fitting])
+    trusted = [(c, f) for c in fitting if (f := _intact(ctx, c, apart)) is not None]
     kept = [c for c, _facts in trusted]
     if len(kept) == len(fitting):
         return python, "", kept, trusted
@@ -219,7 +228,7 @@ def _trusted(
 
 
 def _part(
-    ctx: RunContext, venv: Path, fitting: Sequence[WheelContents], reason: str
+    ctx: RunContext, venv: Path, fitting: Sequence[WheelContents], reason: str, apart: set[str]
 ) -> tuple[Part, list[tuple[WheelContents, StaticFacts]]]:
     """The largest co-installable part of ``fitting``, installed in ``venv``, and its wheels
     whose installed files match their RECORD."""
@@ -230,7 +239,7 @@ def _part(
             find_uv(), ctx.interpreter, venv, [c.path for c in wheels], ctx.packages
         )
         if python is not None:
-            python, why, _kept, found = _trusted(ctx, venv, python, wheels)
+            python, why, _kept, found = _trusted(ctx, venv, python, wheels, apart)
             trusted[:] = found
         return python, why
 
@@ -248,7 +257,11 @@ def _not_co_installable(found: Sequence[SetFinding], part: Part) -> list[SetFind
 
 
 def _install_set(
-    ctx: RunContext, venv: Path, fitting: list[WheelContents], details: dict[str, Any]
+    ctx: RunContext,
+    venv: Path,
+    fitting: list[WheelContents],
+    details: dict[str, Any],
+    apart: set[str],
 ) -> tuple[Path | None, str, list[WheelContents], list[tuple[WheelContents, StaticFacts]]]:
     """The set venv installed and its files checked against RECORD (``_trusted``)."""
     seconds = details["seconds"]
@@ -260,7 +273,7 @@ def _install_set(
     mark = time.perf_counter()
     trusted: list[tuple[WheelContents, StaticFacts]] = []
     if python is not None:
-        python, reason, fitting, trusted = _trusted(ctx, venv, python, fitting)
+        python, reason, fitting, trusted = _trusted(ctx, venv, python, fitting, apart)
     seconds["static"] = round(time.perf_counter() - mark, 3)
     return python, reason, fitting, trusted
 
@@ -316,7 +329,8 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
         venv = venv_folder / venv_name(ctx, refs)
         discard_venvs(ctx, venv_folder, keep_bytecode_of=venv.name)
         seconds = details["seconds"] = {"prepare": round(time.perf_counter() - started, 3)}
-        python, reason, fitting, trusted = _install_set(ctx, venv, fitting, details)
+        apart: set[str] = set()  # sha256 of the static facts computed in a child
+        python, reason, fitting, trusted = _install_set(ctx, venv, fitting, details, apart)
         details["wheels"] = len(fitting)
         details["left_out"] = sorted({c.path.name for c in wheels} - {c.path.name for c in fitting})
         details["co_installed"] = python is not None
@@ -324,7 +338,7 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
             # Not co-installable: said once, then the rest of the set check goes on with
             # the largest part of the folder that installs (checker.setcheck.partial).
             mark = time.perf_counter()
-            part, trusted = _part(ctx, venv, fitting, reason)
+            part, trusted = _part(ctx, venv, fitting, reason, apart)
             named = set(_conflicting(reason, fitting))
             findings += _not_co_installable(
                 not_installable(ctx, reason, [c for c in fitting if c.path.name in named]), part
@@ -338,7 +352,7 @@ def check_set(ctx: RunContext, refs: Sequence[WheelRef]) -> SetResult:
             python = part.python
             seconds["part"] = round(time.perf_counter() - mark, 3)
         findings[:0] = [*statics, *declared]
-        details["static_facts"] = _shared(trusted)
+        details["static_facts"] = {**_shared(trusted), "apart": len(apart)}
         if python is not None:
             done = _co_import_set(ctx, python, venv, trusted)
             findings += done.findings
