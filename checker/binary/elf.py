@@ -94,8 +94,10 @@ def _read_slice(data: Buffer) -> ArchSlice:
     is64 = elf.elfclass == 64
     little = bool(elf.little_endian)
     arch = _arch(elf["e_machine"], is64, little)
-    if elf.num_sections() > 0:
-        dynamic, tables = _from_sections(elf, data)
+    # pyelftools makes a new object per section each time they are iterated: once here.
+    sections = list(elf.iter_sections())
+    if sections:
+        dynamic, tables = _from_sections(elf, data, sections)
     else:
         logger.debug("ELF file without section headers: using PT_DYNAMIC")
         dynamic, tables = _from_segment(elf, data)
@@ -111,7 +113,7 @@ def _read_slice(data: Buffer) -> ArchSlice:
         min_os=None,
         sdk=None,
         executable_stack=executable_stack(elf),
-        x86_isa_needed=x86_isa_needed(elf, data),
+        x86_isa_needed=x86_isa_needed(elf, data, sections),
     )
 
 
@@ -174,7 +176,7 @@ def _read_verneed(section: Any) -> dict[int, tuple[str, str]]:
     return result
 
 
-def _from_sections(elf: Any, data: Buffer) -> tuple[_Dynamic, _Tables]:
+def _from_sections(elf: Any, data: Buffer, sections: list[Any]) -> tuple[_Dynamic, _Tables]:
     from elftools.elf.dynamic import DynamicSection  # type: ignore[import-untyped, unused-ignore]
     from elftools.elf.gnuversions import (  # type: ignore[import-untyped, unused-ignore]
         GNUVerNeedSection,
@@ -184,7 +186,7 @@ def _from_sections(elf: Any, data: Buffer) -> tuple[_Dynamic, _Tables]:
     dynsym = dynstr = versym = b""
     entsize = 0
     verneed: dict[int, tuple[str, str]] = {}
-    for section in elf.iter_sections():
+    for section in sections:
         kind = section["sh_type"]
         if isinstance(section, DynamicSection) and kind == "SHT_DYNAMIC":
             _section_bytes(data, section, "section '.dynamic'")

@@ -29,28 +29,29 @@ def executable_stack(elf: Any) -> bool | None:
     return True
 
 
-def x86_isa_needed(elf: Any, data: Any) -> int | None:
+def x86_isa_needed(elf: Any, data: Any, sections: list[Any]) -> int | None:
     """The OR of the GNU_PROPERTY_X86_ISA_1_NEEDED bits (1: baseline, 2: v2, 4: v3, 8: v4)
-    of an x86 ELF file's GNU property note; None when it has no such property."""
+    of an x86 ELF file's GNU property note; None when it has no such property.
+    ``sections``: the file's sections, as pyelftools iterates them."""
     if elf["e_machine"] not in _X86_MACHINES:
         return None
     little = bool(elf.little_endian)
     is64 = elf.elfclass == 64
     needed: int | None = None
-    for blob, align in _property_notes(elf, data):
+    for blob, align in _property_notes(elf, data, sections):
         for value in _isa_needed_values(blob, align, little, is64):
             needed = value if needed is None else needed | value
     return needed
 
 
-def _property_notes(elf: Any, data: Any) -> list[tuple[bytes, int]]:
+def _property_notes(elf: Any, data: Any, sections: list[Any]) -> list[tuple[bytes, int]]:
     """The bytes of ``.note.gnu.property`` (or of PT_GNU_PROPERTY without sections)."""
     found = []
-    for section in elf.iter_sections():
-        if section.name == ".note.gnu.property" and section["sh_type"] == "SHT_NOTE":
+    for section in sections:
+        if section["sh_type"] == "SHT_NOTE" and section.name == ".note.gnu.property":
             start, size = int(section["sh_offset"]), int(section["sh_size"])
             found.append((bytes(data[start : start + size]), int(section["sh_addralign"]) or 4))
-    if found or elf.num_sections() > 0:
+    if found or sections:
         return found
     for segment in elf.iter_segments():
         if segment["p_type"] in ("PT_GNU_PROPERTY", _PT_GNU_PROPERTY):
