@@ -8,11 +8,13 @@ on one core: the set check's static stage took 7 s where the same work alone tak
 
 So the set check hands the wheels whose facts are not known yet to one child process (this
 module run by the checker's own Python, ``-I``), which computes them exactly as a thread
-would (checker.probe.static_facts, the installed files read where uv put them) and writes
-them to the static cache; the set check then reads them from there. A wheel a probe is
-computing at that moment (its per-content lock is taken) is left to that probe. When the
-child fails, or an entry cannot be written, the facts are computed in this process as
-before: only time is lost.
+would (checker.probe.static_facts, the installed files read where uv put them), the largest
+first, and writes them to the static cache; the set check then reads them from there. A
+wheel a probe is computing at that moment (its per-content lock is taken) is left to that
+probe; a wheel the child computes keeps its lock taken until the child says it is done, so a
+probe asking for it meanwhile waits for the child's result instead of computing it again.
+When the child fails, or an entry cannot be written, the facts are computed in this process
+as before: only time is lost.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import json
 import logging
 import subprocess
 import sys
+import tempfile
+import threading
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -54,26 +58,31 @@ class Job:
 
 
 def compute_apart(ctx: RunContext, jobs: Sequence[Job]) -> set[str]:
-    """Compute the static facts of ``jobs`` in one child process, into the static cache.
-    Returns the sha256 of the wheels computed there; the members whose installed file is
-    not the archive's are added to their store's ``differing``. Wheels already known, or
-    being computed by a thread of this process, are left out; so is everything when there
-    is too little to compute for a child to pay off."""
+    """Compute the static facts of ``jobs`` in one child process, into the static cache,
+    the largest wheels first. Returns the sha256 of the wheels computed there; the members
+    whose installed file is not the archive's are added to their store's ``differing``.
+    Wheels already known, or being computed by a thread of this process, are left out; so
+    is everything when there is too little to compute for a child to pay off. Each wheel's
+    lock is held until the child says it is done: a probe asking for it waits that long."""
     with ExitStack() as held:
+        locks: dict[str, threading.Lock] = {}
+        held.callback(_release_all, locks)  # those the child did not report done
         mine = []
-        for job in jobs:
-            if is_known(ctx, job.sha256):
+        for job in sorted(jobs, key=lambda job: -job.contents.path.stat().st_size):
+            if job.sha256 in locks or is_known(ctx, job.sha256):
                 continue
-            lock = claim(job.sha256)  # held until the child is done: a probe asking waits
+            lock = claim(job.sha256)
             if lock is not None:
-                held.callback(lock.release)
+                locks[job.sha256] = lock
                 mine.append(job)
         if sum(job.contents.path.stat().st_size for job in mine) < MIN_BYTES:
             return set()
-        return _run_child(ctx, mine)
+        return _run_child(ctx, mine, locks)
 
 
-def _run_child(ctx: RunContext, jobs: Sequence[Job]) -> set[str]:
+def _run_child(ctx: RunContext, jobs: Sequence[Job], locks: dict[str, threading.Lock]) -> set[str]:
+    """Run the child on ``jobs``; release each wheel's lock (and drop it from ``locks``) as
+    the child reports the wheel done."""
     request = {
         "cache": str(ctx.static_cache),
         "min_glibc": ctx.settings.min_glibc,
@@ -83,34 +92,61 @@ def _run_child(ctx: RunContext, jobs: Sequence[Job]) -> set[str]:
             for j in jobs
         ],
     }
+    by_sha = {job.sha256: job for job in jobs}
     root = str(Path(checker.__file__).resolve().parent.parent)
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-I", "-c", _CHILD, root],
-            input=json.dumps(request),
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            check=False,
-        )
-    except OSError as exc:
-        log.info("static facts apart: cannot start %s: %s", sys.executable, exc)
-        return set()
-    try:
-        answer = json.loads(proc.stdout) if proc.returncode == 0 else None
-    except ValueError:
-        answer = None
-    if not isinstance(answer, dict):
-        log.info("static facts apart failed (exit %s): %s", proc.returncode, proc.stderr[-2000:])
-        return set()
-    done = set()
-    for job in jobs:
-        differing = answer.get(job.sha256)
-        if isinstance(differing, list):
-            job.contents.store.differing.update(str(member) for member in differing)
-            done.add(job.sha256)
+    done: set[str] = set()
+    with tempfile.TemporaryFile() as errors:
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-c", _CHILD, root],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            )
+        except OSError as exc:
+            log.info("static facts apart: cannot start %s: %s", sys.executable, exc)
+            return done
+        with proc:
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                proc.stdin.write(json.dumps(request))
+                proc.stdin.close()
+            except OSError:  # the child ended before reading: its exit code says why
+                pass
+            for line in proc.stdout:
+                sha256, differing = _report(line)
+                job = by_sha.get(sha256)
+                if job is None or sha256 in done:
+                    continue
+                job.contents.store.differing.update(differing)
+                done.add(sha256)
+                locks.pop(sha256).release()
+        if proc.returncode != 0:
+            errors.seek(0)
+            tail = errors.read()[-2000:].decode("utf-8", "replace")
+            log.info("static facts apart: the child ended with %s: %s", proc.returncode, tail)
     return done
+
+
+def _release_all(locks: dict[str, threading.Lock]) -> None:
+    for lock in locks.values():
+        lock.release()
+    locks.clear()
+
+
+def _report(line: str) -> tuple[str, list[str]]:
+    """(sha256, differing members) of one line of the child's, ("", []) if it is not one."""
+    try:
+        data = json.loads(line)
+        sha256, differing = data["sha256"], data["differing"]
+    except (ValueError, KeyError, TypeError):
+        return "", []
+    if not isinstance(sha256, str) or not isinstance(differing, list):
+        return "", []
+    return sha256, [str(member) for member in differing]
 
 
 def _text(path: Path | None) -> str | None:
@@ -118,11 +154,11 @@ def _text(path: Path | None) -> str | None:
 
 
 def child_main() -> int:
-    """The child: compute each requested wheel's facts into the cache; print, per sha256
-    computed, the members whose installed file was not the archive's."""
+    """The child: compute each requested wheel's facts into the cache, in order; as each is
+    done, print a line: its sha256 and the members whose installed file was not the
+    archive's."""
     request: dict[str, Any] = json.loads(sys.stdin.read())
     cache = Path(request["cache"])
-    done: dict[str, list[str]] = {}
     for item in request["wheels"]:
         contents, _findings = open_wheel(Path(item["path"]))
         if contents is None:
@@ -137,6 +173,6 @@ def child_main() -> int:
                 cache=cache,
                 x86_64_level=request["x86_64_level"],
             )
-            done[item["sha256"]] = sorted(contents.store.differing)
-    sys.stdout.write(json.dumps(done))
+            differing = sorted(contents.store.differing)
+        print(json.dumps({"sha256": item["sha256"], "differing": differing}), flush=True)
     return 0

@@ -83,6 +83,9 @@ def test_facts_computed_apart_are_the_ones_computed_here(
     with _open(wheel, python) as contents:
         assert compute_apart(ctx, [Job(contents, _sha(wheel), python)]) == {_sha(wheel)}
         assert contents.store.differing == set()
+        lock = claim(_sha(wheel))  # released once the child said the wheel is done
+        assert lock is not None
+        lock.release()
         read = run_static_facts(ctx, contents, _sha(wheel))
     assert read.cached  # read back from the cache the child wrote
     with _open(wheel, python) as contents:
