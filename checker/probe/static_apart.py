@@ -75,8 +75,8 @@ def compute_apart(ctx: RunContext, jobs: Sequence[Job]) -> set[str]:
             if lock is not None:
                 locks[job.sha256] = lock
                 mine.append(job)
-        if sum(job.contents.path.stat().st_size for job in mine) < MIN_BYTES:
-            return set()
+        if not sys.executable or sum(j.contents.path.stat().st_size for j in mine) < MIN_BYTES:
+            return set()  # no interpreter of our own to start (embedded), or not worth it
         return _run_child(ctx, mine, locks)
 
 
