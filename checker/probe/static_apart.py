@@ -1,4 +1,4 @@
-"""Static facts computed in a child process, apart from the threads of this one.
+"""Static facts computed in child processes, apart from the threads of this one.
 
 The set check computes the static facts of every wheel of the folder (RECORD hashes, the
 audit, the exports) while the probes beside it, threads of the same nox process, compute
@@ -6,15 +6,15 @@ theirs and start their imports. Hashing releases the GIL; parsing binaries and w
 RECORD do not, and on a heavy folder (torch with its CUDA wheels) the two then take turns
 on one core: the set check's static stage took 7 s where the same work alone takes 3 s.
 
-So the set check hands the wheels whose facts are not known yet to one child process (this
-module run by the checker's own Python, ``-I``), which computes them exactly as a thread
-would (checker.probe.static_facts, the installed files read where uv put them), the largest
-first, and writes them to the static cache; the set check then reads them from there. A
-wheel a probe is computing at that moment (its per-content lock is taken) is left to that
-probe; a wheel the child computes keeps its lock taken until the child says it is done, so a
-probe asking for it meanwhile waits for the child's result instead of computing it again.
-When the child fails, or an entry cannot be written, the facts are computed in this process
-as before: only time is lost.
+So the set check hands the wheels whose facts are not known yet to two child processes
+(this module run by the checker's own Python, ``-I``; about the same bytes each, the
+largest wheels first), which compute them exactly as a thread would
+(checker.probe.static_facts, the installed files read where uv put them) and write them to
+the static cache; the set check then reads them from there. A wheel a probe is computing at
+that moment (its per-content lock is taken) is left to that probe; a wheel a child computes
+keeps its lock taken until the child says it is done, so a probe asking for it meanwhile
+waits for the child's result instead of computing it again. When a child fails, or an entry
+cannot be written, the facts are computed in this process as before: only time is lost.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from typing import Any
 
 import checker
 from checker.config.context import RunContext
+from checker.cpus import usable_cpus
 from checker.probe.install import installed_files
 from checker.probe.static_facts import claim, is_known, static_facts
 from checker.wheel.contents import WheelContents, open_wheel
@@ -41,6 +43,11 @@ log = logging.getLogger(__name__)
 
 MIN_BYTES = 64 << 20
 """Below this many bytes of wheels to compute, a child's start-up costs more than it saves."""
+
+CHILDREN = 2
+"""At most this many children (and no more than the usable CPUs), each given about the same
+bytes: one child computing torch (4 s) and then the rest kept torch's probe, which had asked
+for torch meanwhile, and the set check waiting for both in turn."""
 
 _CHILD = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
@@ -58,26 +65,48 @@ class Job:
 
 
 def compute_apart(ctx: RunContext, jobs: Sequence[Job]) -> set[str]:
-    """Compute the static facts of ``jobs`` in one child process, into the static cache,
-    the largest wheels first. Returns the sha256 of the wheels computed there; the members
-    whose installed file is not the archive's are added to their store's ``differing``.
-    Wheels already known, or being computed by a thread of this process, are left out; so
-    is everything when there is too little to compute for a child to pay off. Each wheel's
-    lock is held until the child says it is done: a probe asking for it waits that long."""
+    """Compute the static facts of ``jobs`` in child processes (``CHILDREN``, each given
+    about the same bytes), into the static cache, the largest wheels first. Returns the
+    sha256 of the wheels computed there; the members whose installed file is not the
+    archive's are added to their store's ``differing``. Wheels already known, or being
+    computed by a thread of this process, are left out; so is everything when there is too
+    little to compute for a child to pay off. Each wheel's lock is held until its child
+    says it is done: a probe asking for it waits that long."""
     with ExitStack() as held:
         locks: dict[str, threading.Lock] = {}
-        held.callback(_release_all, locks)  # those the child did not report done
+        held.callback(_release_all, locks)  # those no child reported done
         mine = []
-        for job in sorted(jobs, key=lambda job: -job.contents.path.stat().st_size):
+        for job in sorted(jobs, key=lambda job: -_size(job)):
             if job.sha256 in locks or is_known(ctx, job.sha256):
                 continue
             lock = claim(job.sha256)
             if lock is not None:
                 locks[job.sha256] = lock
                 mine.append(job)
-        if not sys.executable or sum(j.contents.path.stat().st_size for j in mine) < MIN_BYTES:
+        if not mine or not sys.executable or sum(_size(j) for j in mine) < MIN_BYTES:
             return set()  # no interpreter of our own to start (embedded), or not worth it
-        return _run_child(ctx, mine, locks)
+        groups = _balanced(mine, min(CHILDREN, usable_cpus()))
+        if len(groups) == 1:
+            return _run_child(ctx, groups[0], locks)
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            parts = [pool.submit(_run_child, ctx, group, locks) for group in groups]
+            return set().union(*(part.result() for part in parts))
+
+
+def _size(job: Job) -> int:
+    return job.contents.path.stat().st_size
+
+
+def _balanced(jobs: Sequence[Job], count: int) -> list[list[Job]]:
+    """``jobs`` (the largest first) dealt to ``count`` groups of about equal bytes, each
+    group the largest first; empty groups left out."""
+    groups: list[list[Job]] = [[] for _ in range(max(1, count))]
+    sizes = [0] * len(groups)
+    for job in jobs:
+        smallest = sizes.index(min(sizes))
+        groups[smallest].append(job)
+        sizes[smallest] += _size(job)
+    return [group for group in groups if group]
 
 
 def _run_child(ctx: RunContext, jobs: Sequence[Job], locks: dict[str, threading.Lock]) -> set[str]:

@@ -61,6 +61,16 @@ def _installed(ctx: RunContext, folder: Path) -> Path:
     return python
 
 
+def _installed_wheel(tmp: Path, build: PythonBuild) -> tuple[RunContext, Path, Path]:
+    """A context for ``_folder``, the venv with its wheels (its interpreter), the
+    extension's wheel."""
+    folder = _folder(tmp, build)
+    ctx = build_context(tmp / "run", folder)
+    python = _installed(ctx, folder)
+    (wheel,) = folder.glob("nicapart-*.whl")
+    return ctx, python, wheel
+
+
 def _open(path: Path, python: Path) -> WheelContents:
     contents, findings = open_wheel(path)
     assert contents is not None, findings
@@ -75,10 +85,7 @@ def _sha(path: Path) -> str:
 def test_facts_computed_apart_are_the_ones_computed_here(
     tmp_path: Path, build: PythonBuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = _folder(tmp_path, build)
-    ctx = build_context(tmp_path / "run", folder)
-    python = _installed(ctx, folder)
-    (wheel,) = folder.glob("nicapart-*.whl")
+    ctx, python, wheel = _installed_wheel(tmp_path, build)
     monkeypatch.setattr(static_apart, "MIN_BYTES", 0)
     with _open(wheel, python) as contents:
         assert compute_apart(ctx, [Job(contents, _sha(wheel), python)]) == {_sha(wheel)}
@@ -103,10 +110,7 @@ def test_facts_computed_apart_are_the_ones_computed_here(
 def test_an_installed_file_that_is_not_the_member_is_marked_differing(
     tmp_path: Path, build: PythonBuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = _folder(tmp_path, build)
-    ctx = build_context(tmp_path / "run", folder)
-    python = _installed(ctx, folder)
-    (wheel,) = folder.glob("nicapart-*.whl")
+    ctx, python, wheel = _installed_wheel(tmp_path, build)
     (data,) = python.parent.parent.glob("lib/python*/site-packages/nicapart/data.txt")
     data.write_text("abd")  # same size, other bytes: as from a stale cache entry
     monkeypatch.setattr(static_apart, "MIN_BYTES", 0)
@@ -120,10 +124,7 @@ def test_an_installed_file_that_is_not_the_member_is_marked_differing(
 def test_a_wheel_a_thread_is_computing_is_left_to_it(
     tmp_path: Path, build: PythonBuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = _folder(tmp_path, build)
-    ctx = build_context(tmp_path / "run", folder)
-    python = _installed(ctx, folder)
-    (wheel,) = folder.glob("nicapart-*.whl")
+    ctx, python, wheel = _installed_wheel(tmp_path, build)
     monkeypatch.setattr(static_apart, "MIN_BYTES", 0)
     lock = claim(_sha(wheel))  # as a probe computing this content now
     assert lock is not None
@@ -136,10 +137,7 @@ def test_a_wheel_a_thread_is_computing_is_left_to_it(
 
 
 def test_too_little_to_compute_stays_in_this_process(tmp_path: Path, build: PythonBuild) -> None:
-    folder = _folder(tmp_path, build)
-    ctx = build_context(tmp_path / "run", folder)
-    python = _installed(ctx, folder)
-    (wheel,) = folder.glob("nicapart-*.whl")
+    ctx, python, wheel = _installed_wheel(tmp_path, build)
     assert wheel.stat().st_size < static_apart.MIN_BYTES
     with _open(wheel, python) as contents:
         assert compute_apart(ctx, [Job(contents, _sha(wheel), python)]) == set()
