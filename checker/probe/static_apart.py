@@ -61,7 +61,7 @@ class Job:
 
     contents: WheelContents
     sha256: str
-    python: Path | None  # the venv's interpreter, whose files are read instead of inflating
+    python: Path  # the venv's interpreter, whose files are read instead of inflating
 
 
 def compute_apart(ctx: RunContext, jobs: Sequence[Job]) -> set[str]:
@@ -117,7 +117,7 @@ def _run_child(ctx: RunContext, jobs: Sequence[Job], locks: dict[str, threading.
         "min_glibc": ctx.settings.min_glibc,
         "x86_64_level": ctx.settings.x86_64_level,
         "wheels": [
-            {"path": str(j.contents.path), "sha256": j.sha256, "python": _text(j.python)}
+            {"path": str(j.contents.path), "sha256": j.sha256, "python": str(j.python)}
             for j in jobs
         ],
     }
@@ -178,10 +178,6 @@ def _report(line: str) -> tuple[str, list[str]]:
     return sha256, [str(member) for member in differing]
 
 
-def _text(path: Path | None) -> str | None:
-    return None if path is None else str(path)
-
-
 def child_main() -> int:
     """The child: compute each requested wheel's facts into the cache, in order; as each is
     done, print a line: its sha256 and the members whose installed file was not the
@@ -193,8 +189,7 @@ def child_main() -> int:
         if contents is None:
             continue  # unreadable: the set check's own reading says so
         with contents:
-            if item["python"]:
-                contents.store.use_installed(installed_files(contents, Path(item["python"])))
+            contents.store.use_installed(installed_files(contents, Path(item["python"])))
             static_facts(
                 contents,
                 item["sha256"],

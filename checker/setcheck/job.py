@@ -210,13 +210,13 @@ def _trusted(
 ) -> tuple[Path | None, str, list[WheelContents], list[tuple[WheelContents, StaticFacts]]]:
     """RECORD and exports from the files uv wrote (as a probe reads them); a wheel that fails
     is left out and the venv made again without it, before anything imports. With probes
-    beside it, what is not known yet is computed in a child process (checker.probe.
+    beside it, what is not known yet is computed in child processes (checker.probe.
     static_apart); ``apart`` gets the sha256 of those wheels."""
     for contents in fitting:
         contents.store.use_installed(installed_files(contents, python))
     if ctx.settings.jobs > 1:
-        digests = {c.path.name: sha256_file(c.path, ctx.hash_memo)[0] for c in fitting}
-        apart |= compute_apart(ctx, [Job(c, digests[c.path.name], python) for c in fitting])
+        jobs = [Job(c, sha256_file(c.path, ctx.hash_memo)[0], python) for c in fitting]
+        apart |= compute_apart(ctx, jobs)
     trusted = [(c, f) for c in fitting if (f := _intact(ctx, c, apart)) is not None]
     kept = [c for c, _facts in trusted]
     if len(kept) == len(fitting):
