@@ -194,6 +194,26 @@ def install_together(
     return venv_python(venv), ""
 
 
+def unpack_into_cache(uv: str, interpreter: Path, wheel: Path, scratch: Path) -> bool:
+    """Have uv unpack ``wheel`` into its cache: installed alone (no dependencies) into the
+    throw-away folder ``scratch``, which is then removed. A later install of the wheel links
+    the cached files. True when uv did it; a failure is only logged (the install that needs
+    the wheel unpacks it itself and reports what goes wrong)."""
+    command = [uv, "pip", "install", "--no-config", "--offline", "--no-index", "--no-build",
+               "--no-deps", "--python", str(interpreter), "--target", str(scratch),
+               str(wheel)]  # fmt: skip
+    try:
+        proc = run_uv(command)
+    except SetupError as exc:
+        log.info("unpacking %s into uv's cache: %s", wheel.name, exc)
+        return False
+    finally:
+        remove_tree_later(scratch)
+    if proc.returncode != 0:
+        log.info("unpacking %s into uv's cache: %s", wheel.name, uv_reason(proc.stderr))
+    return proc.returncode == 0
+
+
 def installed_files(contents: WheelContents, python: Path) -> Callable[[str], Path | None]:
     """Member -> the file uv installed it to in ``python``'s venv, for the members installed
     as they are (not the dist-info, whose RECORD uv rewrites, nor scripts, whose shebang it

@@ -45,6 +45,7 @@ from checker.setcheck.partial import Part, largest_part
 from checker.setcheck.probed import probes_of_this_run
 from checker.setcheck.requirements import declared_requirements, unsatisfiable_requirements
 from checker.setcheck.runtimes import duplicate_runtimes
+from checker.setcheck.unpack import largest_unpacked_first
 from checker.wheel.contents import WheelContents, extension_candidates, open_wheel
 from checker.wheel.discover import WheelRef
 from checker.wheel.fragment import code_digest, memo_key, sha256_file
@@ -266,9 +267,10 @@ def _install_set(
     """The set venv installed and its files checked against RECORD (``_trusted``)."""
     seconds = details["seconds"]
     mark = time.perf_counter()
-    python, reason = install_together(
-        find_uv(), ctx.interpreter, venv, [c.path for c in fitting], ctx.packages
-    )
+    wheels = [c.path for c in fitting]
+    scratch = venv.with_name(f"{venv.name}-unpack")
+    with largest_unpacked_first(ctx, wheels, scratch, details):
+        python, reason = install_together(find_uv(), ctx.interpreter, venv, wheels, ctx.packages)
     seconds["install"] = round(time.perf_counter() - mark, 3)
     mark = time.perf_counter()
     trusted: list[tuple[WheelContents, StaticFacts]] = []
