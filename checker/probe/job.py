@@ -27,6 +27,7 @@ from checker.folder.deps import (
     requirement_closure,
     sole_candidates,
 )
+from checker.probe import underway
 from checker.probe.bytecode import shared_bytecode
 from checker.probe.classify import classify, startup_failure
 from checker.probe.explain import explain
@@ -125,6 +126,22 @@ def check_wheel(
     """Check one wheel and return its fragment (findings are data, never exceptions).
     ``resolve_with_uv``: a wheel with nothing to import is resolved by uv too (False when
     the run's set check installs it, see checker.probe.pure)."""
+    result = None
+    try:
+        result = _checked_wheel(ctx, ref, refs, digest, resolve_with_uv=resolve_with_uv)
+        return result
+    finally:  # a set check waiting for this wheel's imports gets the result (or None)
+        underway.ended(fragment_path(ctx.fragments_dir, ref.filename), result)
+
+
+def _checked_wheel(
+    ctx: RunContext,
+    ref: WheelRef,
+    refs: Sequence[WheelRef],
+    digest: tuple[str, int] | None,
+    *,
+    resolve_with_uv: bool,
+) -> Fragment:
     started = time.perf_counter()
     sha256, size = digest or sha256_file(ref.path)
     findings: list[Finding] = []
@@ -311,6 +328,7 @@ def _probe_modules(
     new = share is not None and share.is_new(venv)
     if share is not None and new:
         share.seed(venv)
+    underway.importing(fragment_path(ctx.fragments_dir, ref.filename))  # see check_wheel
     raws = run_probe(python, [c.module for c in plan.to_import], sandbox, options)
     if share is not None and new:
         share.remember(venv)

@@ -2,9 +2,10 @@
 importing the module alone once more (checker.setcheck.coimport).
 
 A probe writes its wheel's fragment when it ends; the set check runs beside the probes, so a
-fragment may not be there yet (then the module is imported alone, as before). Only a fragment
-of this run (its ``run_id``) for the same bytes (its ``sha256``) counts: an older one says
-nothing about this run's per-wheel check.
+fragment may not be there yet: when the wheel's probe is importing at that moment, its result
+is waited for (checker.probe.underway), otherwise the module is imported alone, as before.
+Only a fragment of this run (its ``run_id``) for the same bytes (its ``sha256``) counts: an
+older one says nothing about this run's per-wheel check.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Mapping
 from checker.config.context import RunContext
 from checker.errors import InputFileError
 from checker.findings import ModuleResult
+from checker.probe.underway import result_if_importing
 from checker.wheel.fragment import Fragment, fragment_path, read_fragment
 
 
@@ -26,10 +28,13 @@ def probes_of_this_run(
 
     def fragment(wheel: str) -> Fragment | None:
         if read.get(wheel) is None:  # not there yet: look again next time
+            path = fragment_path(ctx.fragments_dir, wheel)
             try:
-                found = read_fragment(fragment_path(ctx.fragments_dir, wheel))
+                found = read_fragment(path)
             except InputFileError:
                 found = None
+            if found is None or found.run_id != ctx.run_id:
+                found = result_if_importing(path) or found  # seconds away: waited for
             ours = (
                 found is not None
                 and found.run_id == ctx.run_id

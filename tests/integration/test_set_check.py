@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,10 +17,12 @@ import jsonschema
 import pytest
 
 from checker.findings import SetFinding
+from checker.probe import underway
+from checker.setcheck import probed
 from checker.setcheck.job import check_set, run_set_session
 from checker.verdict.whitelist import stable_substring
 from checker.wheel.discover import discover
-from checker.wheel.fragment import write_fragment
+from checker.wheel.fragment import Fragment, fragment_path, write_fragment
 from tests.integration.conftest import build_context, check_in_folder
 from tests.support.noxrun import ROOT, nox_run, run_nox
 from tests.support.wheelbuild import (
@@ -317,6 +321,45 @@ def test_a_failure_its_probe_recorded_is_not_imported_alone_again(
     other = replace(module, error="ImportError: another reason")
     write_fragment(ctx.fragments_dir, replace(fragment, modules=(other,)))
     assert alone_from_probes() == 0
+
+
+def test_the_set_check_waits_for_a_probe_that_is_importing(
+    tmp_path: Path, build: PythonBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module fails in the passes while its wheel's probe is importing beside the set check
+    (checker.probe.underway): the set check takes that probe's result when it ends instead of
+    importing the module alone; the fragment need not be written yet."""
+    folder = tmp_path / "packages"
+    raises = 'PyErr_SetString(PyExc_ImportError, "nicwait cannot start"); return NULL;'
+    ext = compile_shared(
+        build, module_source("_x", body=raises), tmp_path / f"_x{build.ext_suffix}"
+    )
+    files: dict[str, bytes | str] = {
+        "nicwait/__init__.py": "",
+        f"nicwait/_x{build.ext_suffix}": ext,
+    }
+    wheel = make_wheel(folder, "nicwait", "1.0", files, tag=build.tag)
+    ctx = build_context(tmp_path / "run", folder)
+    asked = threading.Event()
+    real = underway.result_if_importing
+
+    def spied(fragment: Path) -> Fragment | None:
+        asked.set()  # the set check has come to the question: now let the probe end
+        return real(fragment)
+
+    monkeypatch.setattr(probed, "result_if_importing", spied)
+    path = fragment_path(ctx.fragments_dir, wheel.name)
+    underway.importing(path)  # as the probe's thread says before its imports
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        waiting = pool.submit(check_set, ctx, discover(folder))
+        assert asked.wait(timeout=120)
+        fragment = check_in_folder(ctx, wheel)  # the real probe; its end wakes the set check
+        result = waiting.result(timeout=120)
+    assert not path.exists()  # nothing written: the result came from the probe itself
+    assert fragment.modules[0].status == "failed"
+    assert result.findings == ()
+    assert result.details["alone_from_probes"] == 1
+    assert underway.result_if_importing(path) is None  # ended: nothing left to wait for
 
 
 def test_set_check_and_probes_compute_each_wheels_static_facts_once(
