@@ -194,24 +194,29 @@ def install_together(
     return venv_python(venv), ""
 
 
-def unpack_into_cache(uv: str, interpreter: Path, wheel: Path, scratch: Path) -> bool:
+def unpack_into_cache(uv: str, interpreter: Path, wheel: Path, scratch: Path) -> str:
     """Have uv unpack ``wheel`` into its cache: installed alone (no dependencies) into the
-    throw-away folder ``scratch``, which is then removed. A later install of the wheel links
-    the cached files. True when uv did it; a failure is only logged (the install that needs
-    the wheel unpacks it itself and reports what goes wrong)."""
+    throw-away folder ``scratch``, which is then removed; a later install of the wheel links
+    the cached files. ``"unpacked"``; ``"cached"`` when uv's dry run would not unpack it
+    (it would "download" nothing: the 11,000 links of torch are not made for nothing); or
+    ``"failed"``, only logged (the install that needs the wheel reports what goes wrong)."""
     command = [uv, "pip", "install", "--no-config", "--offline", "--no-index", "--no-build",
                "--no-deps", "--python", str(interpreter), "--target", str(scratch),
                str(wheel)]  # fmt: skip
     try:
+        dry = run_uv([*command, "--dry-run"])
+        if dry.returncode == 0 and "would download" not in (dry.stderr + dry.stdout).lower():
+            return "cached"
         proc = run_uv(command)
     except SetupError as exc:
         log.info("unpacking %s into uv's cache: %s", wheel.name, exc)
-        return False
+        return "failed"
     finally:
         remove_tree_later(scratch)
     if proc.returncode != 0:
         log.info("unpacking %s into uv's cache: %s", wheel.name, uv_reason(proc.stderr))
-    return proc.returncode == 0
+        return "failed"
+    return "unpacked"
 
 
 def installed_files(contents: WheelContents, python: Path) -> Callable[[str], Path | None]:

@@ -10,7 +10,7 @@ rest: the install took 16.4 s instead of 19.7 s (benchmarks/RESULTS.md, issue 22
 So with cores to spare (``--jobs`` above 1) the set check has uv unpack the largest wheel it
 installs on its own, into a throw-away folder, while the set venv's install runs; uv's
 per-wheel cache lock makes that install link what the other process unpacked instead of
-unpacking it again. A wheel already in uv's cache costs a few tenths of a second of links.
+unpacking it again. A wheel already in uv's cache costs one dry run of uv (0.1 s).
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def largest_unpacked_first(
 ) -> Iterator[None]:
     """While the body installs ``wheels``, the largest of them is unpacked into uv's cache
     by a uv process of its own (into ``scratch``, removed afterwards), when the run has
-    cores to spare; ``details["unpacked_first"]`` names it. Ends when both are done."""
+    cores to spare; ``details["unpacked_first"]`` names it and says what uv did with it
+    (checker.probe.install.unpack_into_cache). Ends when both are done."""
     wheel = largest(wheels) if ctx.settings.jobs > 1 and usable_cpus() > 1 else None
     if wheel is None:
         yield
@@ -56,4 +57,4 @@ def largest_unpacked_first(
         try:
             yield
         finally:
-            details["unpacked_first"] = {"wheel": wheel.name, "ok": done.result()}
+            details["unpacked_first"] = {"wheel": wheel.name, "uv": done.result()}

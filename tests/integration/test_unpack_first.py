@@ -54,10 +54,13 @@ def test_the_wheel_lands_in_uvs_cache_and_the_scratch_folder_goes(
     monkeypatch.setenv("UV_CACHE_DIR", str(cache))
     (wheel,) = folder.glob("nicfirst-*.whl")
     scratch = tmp_path / "work" / "set-unpack"
-    assert unpack_into_cache(find_uv(), Path(sys.executable), wheel, scratch)
+    assert unpack_into_cache(find_uv(), Path(sys.executable), wheel, scratch) == "unpacked"
     finish_removals()
     assert not scratch.exists()
     assert list(cache.rglob(f"_first{build.ext_suffix}"))  # unpacked where uv links from
+    # In the cache now: uv's dry run says so, and nothing is installed or unpacked again.
+    assert unpack_into_cache(find_uv(), Path(sys.executable), wheel, scratch) == "cached"
+    assert not scratch.exists()
 
 
 def test_a_wheel_uv_refuses_is_only_logged(
@@ -70,7 +73,7 @@ def test_a_wheel_uv_refuses_is_only_logged(
     )
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
     scratch = tmp_path / "work" / "set-unpack"
-    assert not unpack_into_cache(find_uv(), Path(sys.executable), foreign, scratch)
+    assert unpack_into_cache(find_uv(), Path(sys.executable), foreign, scratch) == "failed"
     finish_removals()
     assert not scratch.exists()
 
@@ -99,7 +102,7 @@ def test_the_set_check_unpacks_the_largest_first_and_finds_the_same(
     ctx = build_context(tmp_path / "two", folder, {"NATIVE_CHECK_JOBS": "2"})
     first = check_set(ctx, discover(folder))
     (largest,) = folder.glob("nicfirst-*.whl")
-    assert first.details["unpacked_first"] == {"wheel": largest.name, "ok": True}
+    assert first.details["unpacked_first"] == {"wheel": largest.name, "uv": "unpacked"}
     assert first.findings == alone.findings == ()
     assert first.details["modules"] == alone.details["modules"] == 1
     assert first.details["co_installed"]
