@@ -15,7 +15,6 @@ unpacking it again. A wheel already in uv's cache costs one dry run of uv (0.1 s
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -25,8 +24,6 @@ from typing import Any
 from checker.config.context import RunContext
 from checker.cpus import usable_cpus
 from checker.probe.install import find_uv, unpack_into_cache
-
-log = logging.getLogger(__name__)
 
 MIN_BYTES = 64 << 20
 """A smaller wheel unpacks in well under a second: not worth a process of its own."""
