@@ -285,6 +285,14 @@ def test_a_conflict_does_not_hide_the_other_set_defects(tmp_path: Path, build: P
     )
 
 
+def _failing_wheel(tmp: Path, folder: Path, build: PythonBuild, name: str) -> Path:
+    """A wheel ``name`` whose extension ``{name}._x`` raises ImportError when imported."""
+    raises = f'PyErr_SetString(PyExc_ImportError, "{name} cannot start"); return NULL;'
+    ext = compile_shared(build, module_source("_x", body=raises), tmp / f"_x{build.ext_suffix}")
+    files: dict[str, bytes | str] = {f"{name}/__init__.py": "", f"{name}/_x{build.ext_suffix}": ext}
+    return make_wheel(folder, name, "1.0", files, tag=build.tag)
+
+
 def test_a_failure_its_probe_recorded_is_not_imported_alone_again(
     tmp_path: Path, build: PythonBuild
 ) -> None:
@@ -293,15 +301,7 @@ def test_a_failure_its_probe_recorded_is_not_imported_alone_again(
     that instead of importing the module alone once more; a fragment of another run, or one that
     recorded another failure, is not taken for it (then the module is imported alone)."""
     folder = tmp_path / "packages"
-    raises = 'PyErr_SetString(PyExc_ImportError, "nicbroke cannot start"); return NULL;'
-    ext = compile_shared(
-        build, module_source("_x", body=raises), tmp_path / f"_x{build.ext_suffix}"
-    )
-    files: dict[str, bytes | str] = {
-        "nicbroke/__init__.py": "",
-        f"nicbroke/_x{build.ext_suffix}": ext,
-    }
-    wheel = make_wheel(folder, "nicbroke", "1.0", files, tag=build.tag)
+    wheel = _failing_wheel(tmp_path, folder, build, "nicbroke")
     ctx = build_context(tmp_path / "run", folder)
 
     def alone_from_probes() -> int:
@@ -330,15 +330,7 @@ def test_the_set_check_waits_for_a_probe_that_is_importing(
     (checker.probe.underway): the set check takes that probe's result when it ends instead of
     importing the module alone; the fragment need not be written yet."""
     folder = tmp_path / "packages"
-    raises = 'PyErr_SetString(PyExc_ImportError, "nicwait cannot start"); return NULL;'
-    ext = compile_shared(
-        build, module_source("_x", body=raises), tmp_path / f"_x{build.ext_suffix}"
-    )
-    files: dict[str, bytes | str] = {
-        "nicwait/__init__.py": "",
-        f"nicwait/_x{build.ext_suffix}": ext,
-    }
-    wheel = make_wheel(folder, "nicwait", "1.0", files, tag=build.tag)
+    wheel = _failing_wheel(tmp_path, folder, build, "nicwait")
     ctx = build_context(tmp_path / "run", folder)
     asked = threading.Event()
     real = underway.result_if_importing
